@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+
+	"github.com/hotline-ivr/hotline/store"
+	"github.com/hotline-ivr/hotline/web"
+)
+
+func runServe(ctx context.Context, c *cli, args []string) error {
+	fs := newFlagSet(c, "serve", "[--config FILE] [--http ADDR] [--sip ADDR] [--data DIR]")
+	configPath := fs.String("config", "", "YAML config file (embedded defaults when empty)")
+	httpAddr := fs.String("http", "", "HTTP listen address, overrides http.addr")
+	sipAddr := fs.String("sip", "", "SIP listen address, overrides sip.addr")
+	dataDir := fs.String("data", "", "data directory, overrides data_dir")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c, *configPath)
+	if err != nil {
+		return err
+	}
+	override(&cfg.HTTP.Addr, *httpAddr)
+	override(&cfg.SIP.Addr, *sipAddr)
+	override(&cfg.DataDir, *dataDir)
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(c.stderr, cfg.Log)
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := store.Open(cfg.Path("hotline.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	srv := web.New(web.WithLogger(log), web.WithVersion(version))
+	srv.AddReadiness("database", db.PingContext)
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	log.Info("hotline started", "version", version, "http", ln.Addr().String(), "data_dir", cfg.DataDir)
+	err = srv.Serve(ctx, ln, cfg.HTTP.ShutdownTimeout)
+	log.Info("hotline stopped")
+	return err
+}
+
+func override(dst *string, flagValue string) {
+	if flagValue != "" {
+		*dst = flagValue
+	}
+}
