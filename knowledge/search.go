@@ -1,0 +1,279 @@
+package knowledge
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Searcher is what the bot needs from the knowledge base.
+type Searcher interface {
+	Search(ctx context.Context, query string, o SearchOptions) ([]Hit, error)
+}
+
+var _ Searcher = (*Service)(nil)
+
+// SearchOptions narrows a search. Lang is required.
+type SearchOptions struct {
+	Lang          string
+	Limit         int  // default 5, at most 50
+	IncludeDrafts bool // the editor's "test the bot" box sees drafts too
+	Queue         string
+}
+
+// Hit is one search result.
+type Hit struct {
+	Article Article `json:"article"`
+	Score   float64 `json:"score"` // Bleve's relevance score, comparable within one query only
+	// Confidence (0..1) says how sure the top answer is: high when the
+	// query matched a question well and clearly better than the runner-up.
+	// Set on every hit relative to the first one.
+	Confidence float64 `json:"confidence"`
+	// Matched is the question (or title) of the article closest to the
+	// query, to show editors why this article was chosen.
+	Matched string `json:"matched"`
+}
+
+// Field boosts: a caller's question is most like an article's questions and
+// title; the spoken answer and tags are weaker evidence, the body weakest.
+// Fuzzy matches go against title+questions+tags and count less than exact
+// ones so that a correctly spelt word still wins.
+var fieldBoosts = []struct {
+	field string
+	boost float64
+}{
+	{"questions", 3},
+	{"title", 2.5},
+	{"tags", 1.5},
+	{"spoken", 1.2},
+	{"body", 0.4},
+}
+
+const fuzzyBoost = 0.8
+
+const (
+	defaultLimit = 5
+	maxLimit     = 50
+)
+
+// Search finds the articles that best answer query in o.Lang. Drafts are
+// left out unless o.IncludeDrafts; deleted articles never appear. A query
+// made only of stop words returns no hits and no error.
+func (s *Service) Search(ctx context.Context, q string, o SearchOptions) ([]Hit, error) {
+	if !slices.Contains(Languages, o.Lang) {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownLanguage, o.Lang)
+	}
+	if strings.TrimSpace(q) == "" {
+		return nil, ErrEmptyQuery
+	}
+	if s.idx.isClosed() {
+		return nil, ErrClosed
+	}
+	limit := o.Limit
+	if limit <= 0 {
+		limit = defaultLimit
+	}
+	limit = min(limit, maxLimit)
+
+	terms := s.idx.analyze(o.Lang, s.idx.prepare(q))
+	if len(terms) == 0 {
+		return []Hit{}, nil
+	}
+	bq := bleve.NewBooleanQuery()
+	bq.AddShould(termsQuery(terms, o.Lang))
+	var filters []query.Query
+	if !o.IncludeDrafts {
+		filters = append(filters, keyword("status", StatusPublished))
+	}
+	if o.Queue != "" {
+		filters = append(filters, keyword("queue", o.Queue))
+	}
+	switch len(filters) {
+	case 0:
+	case 1:
+		bq.AddFilter(filters[0])
+	default:
+		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
+	}
+	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
+	res, err := s.idx.bleve.SearchInContext(ctx, req)
+	if err != nil {
+		if s.idx.isClosed() {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("knowledge: search: %w", err)
+	}
+	hits := make([]Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		a, ok := s.idx.article(h.ID)
+		if !ok { // deleted between the search and now
+			continue
+		}
+		hits = append(hits, Hit{Article: a, Score: h.Score, Matched: s.idx.bestMatch(a, terms)})
+	}
+	setConfidence(hits, len(terms))
+	return hits, nil
+}
+
+func keyword(field, v string) query.Query {
+	q := bleve.NewTermQuery(v)
+	q.SetField(field)
+	return q
+}
+
+// termsQuery is one flat disjunction over every (term, field) pair, so
+// Bleve's coordination factor rewards articles that match more of the
+// caller's words, in more of the strong fields.
+func termsQuery(terms []string, lang string) query.Query {
+	var qs []query.Query
+	for _, t := range terms {
+		for _, fb := range fieldBoosts {
+			tq := bleve.NewTermQuery(t)
+			tq.SetField(fb.field + "_" + lang)
+			tq.SetBoost(fb.boost)
+			qs = append(qs, tq)
+		}
+		if d := fuzziness(t); d > 0 {
+			fq := bleve.NewFuzzyQuery(t)
+			fq.SetField("all_" + lang)
+			fq.SetFuzziness(d)
+			fq.SetBoost(fuzzyBoost)
+			qs = append(qs, fq)
+		}
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// fuzziness is the edit distance tolerated for a (stemmed) term: none for
+// short words, where one edit makes another word, 1 from five letters, 2
+// for long words, where recognisers garble more.
+func fuzziness(term string) int {
+	switch n := utf8.RuneCountInString(term); {
+	case n >= 10:
+		return 2
+	case n >= 5:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// prepare folds ё and turns number words into digits.
+func (si *searchIndex) prepare(q string) string {
+	return si.nums.Normalize(foldText(q))
+}
+
+// analyze runs the language's analyzer (lowercase, stop words, stemming)
+// and returns the distinct terms in query order.
+func (si *searchIndex) analyze(lang, text string) []string {
+	an := si.bleve.Mapping().AnalyzerNamed(lang)
+	if an == nil {
+		return nil
+	}
+	var terms []string
+	for _, tok := range an.Analyze([]byte(text)) {
+		t := string(tok.Term)
+		if !slices.Contains(terms, t) {
+			terms = append(terms, t)
+		}
+	}
+	return terms
+}
+
+// bestMatch picks the question or title sharing the most terms with the
+// query (near spellings count), for the editor's explanation.
+func (si *searchIndex) bestMatch(a Article, terms []string) string {
+	best, bestScore := a.Title, 0.0
+	candidates := append([]string{a.Title}, a.Questions...)
+	for _, c := range candidates {
+		ct := si.analyze(a.Lang, foldText(c))
+		if len(ct) == 0 {
+			continue
+		}
+		shared := 0.0
+		for _, t := range terms {
+			for _, u := range ct {
+				if t == u {
+					shared++
+					break
+				}
+				if d := fuzziness(t); d > 0 && levenshtein(t, u, d) <= d {
+					shared += 0.7
+					break
+				}
+			}
+		}
+		// Prefer the candidate that is mostly made of the query's words.
+		score := shared / math.Sqrt(float64(len(ct)))
+		if score > bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best
+}
+
+// levenshtein returns the edit distance of a and b, or max+1 once it is
+// certain to exceed max.
+func levenshtein(a, b string, maxDist int) int {
+	ra, rb := []rune(a), []rune(b)
+	if d := len(ra) - len(rb); d > maxDist || -d > maxDist {
+		return maxDist + 1
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin > maxDist {
+			return maxDist + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// setConfidence turns raw scores into a 0..1 confidence for the top hit
+// (later hits get the same formula against the top). Bleve scores are not
+// comparable across queries, so confidence uses the margin of the top hit
+// over the runner-up, relative to the top score. See confidence.go for the
+// calibration.
+func setConfidence(hits []Hit, nterms int) {
+	for i := range hits {
+		var next float64
+		if i+1 < len(hits) {
+			next = hits[i+1].Score
+		}
+		hits[i].Confidence = confidence(hits[i].Score, next, nterms)
+		if i > 0 {
+			hits[i].Confidence = min(hits[i].Confidence, hits[0].Confidence)
+		}
+	}
+}
+
+// confidence is a logistic function of the relative margin over the next
+// hit; placeholder coefficients until calibration.
+func confidence(top, second float64, nterms int) float64 {
+	if top <= 0 {
+		return 0
+	}
+	margin := (top - second) / top
+	z := 6*margin - 1.5
+	return 1 / (1 + math.Exp(-z))
+}
