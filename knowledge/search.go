@@ -38,6 +38,8 @@ type Hit struct {
 	// Matched is the question (or title) of the article closest to the
 	// query, to show editors why this article was chosen.
 	Matched string `json:"matched"`
+
+	coverage float64 // share of the query's terms found in Matched
 }
 
 // Field boosts: a caller's question is most like an article's questions and
@@ -115,9 +117,10 @@ func (s *Service) Search(ctx context.Context, q string, o SearchOptions) ([]Hit,
 		if !ok { // deleted between the search and now
 			continue
 		}
-		hits = append(hits, Hit{Article: a, Score: h.Score, Matched: s.idx.bestMatch(a, terms)})
+		matched, coverage := s.idx.bestMatch(a, terms)
+		hits = append(hits, Hit{Article: a, Score: h.Score, Matched: matched, coverage: coverage})
 	}
-	setConfidence(hits, len(terms))
+	setConfidence(hits)
 	return hits, nil
 }
 
@@ -133,19 +136,21 @@ func keyword(field, v string) query.Query {
 func termsQuery(terms []string, lang string) query.Query {
 	var qs []query.Query
 	for _, t := range terms {
+		var fq []query.Query
 		for _, fb := range fieldBoosts {
 			tq := bleve.NewTermQuery(t)
 			tq.SetField(fb.field + "_" + lang)
 			tq.SetBoost(fb.boost)
-			qs = append(qs, tq)
+			fq = append(fq, tq)
 		}
 		if d := fuzziness(t); d > 0 {
-			fq := bleve.NewFuzzyQuery(t)
-			fq.SetField("all_" + lang)
-			fq.SetFuzziness(d)
-			fq.SetBoost(fuzzyBoost)
-			qs = append(qs, fq)
+			fz := bleve.NewFuzzyQuery(t)
+			fz.SetField("all_" + lang)
+			fz.SetFuzziness(d)
+			fz.SetBoost(fuzzyBoost)
+			fq = append(fq, fz)
 		}
+		qs = append(qs, fq...)
 	}
 	return bleve.NewDisjunctionQuery(qs...)
 }
@@ -172,7 +177,7 @@ func (si *searchIndex) prepare(q string) string {
 // analyze runs the language's analyzer (lowercase, stop words, stemming)
 // and returns the distinct terms in query order.
 func (si *searchIndex) analyze(lang, text string) []string {
-	an := si.bleve.Mapping().AnalyzerNamed(lang)
+	an := si.bleve.Mapping().AnalyzerNamed(analyzerName(lang))
 	if an == nil {
 		return nil
 	}
@@ -188,8 +193,8 @@ func (si *searchIndex) analyze(lang, text string) []string {
 
 // bestMatch picks the question or title sharing the most terms with the
 // query (near spellings count), for the editor's explanation.
-func (si *searchIndex) bestMatch(a Article, terms []string) string {
-	best, bestScore := a.Title, 0.0
+func (si *searchIndex) bestMatch(a Article, terms []string) (string, float64) {
+	best, bestScore, bestShared := a.Title, 0.0, 0.0
 	candidates := append([]string{a.Title}, a.Questions...)
 	for _, c := range candidates {
 		ct := si.analyze(a.Lang, foldText(c))
@@ -212,10 +217,10 @@ func (si *searchIndex) bestMatch(a Article, terms []string) string {
 		// Prefer the candidate that is mostly made of the query's words.
 		score := shared / math.Sqrt(float64(len(ct)))
 		if score > bestScore {
-			best, bestScore = c, score
+			best, bestScore, bestShared = c, score, shared
 		}
 	}
-	return best
+	return best, bestShared / float64(len(terms))
 }
 
 // levenshtein returns the edit distance of a and b, or max+1 once it is
@@ -249,31 +254,39 @@ func levenshtein(a, b string, maxDist int) int {
 	return prev[len(rb)]
 }
 
-// setConfidence turns raw scores into a 0..1 confidence for the top hit
-// (later hits get the same formula against the top). Bleve scores are not
-// comparable across queries, so confidence uses the margin of the top hit
-// over the runner-up, relative to the top score. See confidence.go for the
-// calibration.
-func setConfidence(hits []Hit, nterms int) {
+// setConfidence turns raw scores into a 0..1 confidence. Bleve scores are
+// not comparable across queries, so it uses two scale-free signals: how
+// much of the query the best-matching question covers, and the margin of
+// the hit over the next one relative to its score. See calibration in
+// cmd/eval. Later hits never get more confidence than the first.
+func setConfidence(hits []Hit) {
 	for i := range hits {
 		var next float64
 		if i+1 < len(hits) {
 			next = hits[i+1].Score
 		}
-		hits[i].Confidence = confidence(hits[i].Score, next, nterms)
+		hits[i].Confidence = confidence(hits[i].Score, next, hits[i].coverage)
 		if i > 0 {
-			hits[i].Confidence = min(hits[i].Confidence, hits[0].Confidence)
+			hits[i].Confidence = min(hits[i].Confidence, hits[0].Confidence*hits[i].Score/hits[0].Score)
 		}
 	}
 }
 
-// confidence is a logistic function of the relative margin over the next
-// hit; placeholder coefficients until calibration.
-func confidence(top, second float64, nterms int) float64 {
+// confidence is a logistic function fitted on the dev set (faq utterances
+// whose top hit is right vs. wrong, plus utterances of other intents that
+// the knowledge base should not answer). The score term ties it to this
+// scoring model and a base of a few hundred articles; refit after changing
+// boosts or analyzers (cmd/eval prints the separation). With these
+// coefficients 0.5 separates answers from guesses.
+func confidence(top, second, coverage float64) float64 {
 	if top <= 0 {
 		return 0
 	}
 	margin := (top - second) / top
-	z := 6*margin - 1.5
+	z := -0.55 + 2.0*margin + 1.95*coverage + 1.7*math.Log(top)
 	return 1 / (1 + math.Exp(-z))
 }
+
+// ConfidentThreshold is the confidence from which the bot should give the
+// top hit as the answer rather than ask again or hand over.
+const ConfidentThreshold = 0.5
