@@ -53,7 +53,7 @@ func TestGatewayRetriesAndMasksPhone(t *testing.T) {
 		t.Fatal("no SMS")
 	}
 	n.Close()
-	if strings.Contains(logs.String(), "3456789") || !strings.Contains(logs.String(), "sms sent") {
+	if strings.Contains(logs.String(), "912345") || !strings.Contains(logs.String(), "sms sent") {
 		t.Fatalf("logs: %s", logs.String())
 	}
 	// No phone, escalations: nothing to send.
