@@ -42,6 +42,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 
 	srv := web.New(web.WithLogger(log), web.WithVersion(version))
 	srv.AddReadiness("database", db.PingContext)
+	kb, err := mountKnowledge(ctx, cfg, db, srv, log)
+	if err != nil {
+		return err
+	}
+	defer kb.Close()
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
