@@ -141,3 +141,30 @@ func checkS3(path string, gaussian bool) error {
 	}
 	return nil
 }
+
+// checkText checks that a text model file (feature parameters,
+// dictionaries) ends with a newline, as every file PocketSphinx ships does.
+// A copy cut short almost always ends mid-line, and PocketSphinx would
+// silently load the part it got (fewer words, default feature settings).
+func checkText(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() == 0 {
+		return errTruncated
+	}
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, st.Size()-1); err != nil {
+		return err
+	}
+	if b[0] != '\n' {
+		return fmt.Errorf("%w: it ends mid-line", errTruncated)
+	}
+	return nil
+}

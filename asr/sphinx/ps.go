@@ -36,6 +36,10 @@ import (
 type psDecoder struct {
 	ps      *C.ps_decoder_t
 	started bool // inside ps_start_utt/ps_end_utt
+	// base is the frame count of earlier utterances in the stream:
+	// segment frames count from the start of the stream, not of the
+	// utterance.
+	base int
 }
 
 func newPSDecoder(args []string) (*psDecoder, error) {
@@ -56,6 +60,13 @@ func newPSDecoder(args []string) (*psDecoder, error) {
 		return nil, errInit
 	}
 	return &psDecoder{ps: ps}, nil
+}
+
+// startStream resets the per-stream state (frame count, and the cepstral
+// mean and noise estimates, which belong to one caller's channel).
+func (d *psDecoder) startStream() {
+	C.ps_start_stream(d.ps)
+	d.base = 0
 }
 
 func (d *psDecoder) free() {
@@ -109,6 +120,8 @@ func (d *psDecoder) end(nbest int) (text string, conf float64, words []segWord, 
 	if C.ps_end_utt(d.ps) < 0 {
 		return "", -1, nil, nil, fmt.Errorf("sphinx: ps_end_utt failed")
 	}
+	base := d.base
+	d.base += int(C.ps_get_n_frames(d.ps))
 	var score C.int32
 	h := C.ps_get_hyp(d.ps, &score)
 	if h == nil {
@@ -127,10 +140,20 @@ func (d *psDecoder) end(nbest int) (text string, conf float64, words []segWord, 
 		post := C.ps_seg_prob(seg, &ascr, &lscr, &lback)
 		words = append(words, segWord{
 			text:  w,
-			start: time.Duration(sf) * frameDur,
-			end:   time.Duration(ef+1) * frameDur,
+			start: time.Duration(int(sf)-base) * frameDur,
+			end:   time.Duration(int(ef)+1-base) * frameDur,
 			conf:  clamp01(float64(C.hl_prob(d.ps, post))),
 		})
+	}
+	// ps_get_prob is the posterior of the whole word sequence, which goes
+	// to zero with length; the mean word posterior is what a dialogue
+	// manager can compare across utterances.
+	if len(words) > 0 {
+		var sum float64
+		for _, w := range words {
+			sum += w.conf
+		}
+		conf = sum / float64(len(words))
 	}
 	if nbest > 0 && text != "" {
 		seen := map[string]bool{text: true}
@@ -158,6 +181,7 @@ func (d *psDecoder) end(nbest int) (text string, conf float64, words []segWord, 
 func (d *psDecoder) reset() {
 	if d.started {
 		C.ps_end_utt(d.ps)
+		d.base += int(C.ps_get_n_frames(d.ps))
 		d.started = false
 	}
 }

@@ -143,9 +143,15 @@ func checkModel(dir string) (modelFiles, error) {
 		{"variances", func(p string) error { return checkS3(p, true) }},
 		{"transition_matrices", func(p string) error { return checkS3(p, false) }},
 		{"mixture_weights", func(p string) error { return checkS3(p, false) }},
+		{"feat.params", checkText},
+		{"noisedict", checkText},
+		{"dict", checkText},
 	}
 	for _, c := range checks {
 		p := filepath.Join(f.hmm, c.name)
+		if c.name == "dict" {
+			p = f.dict
+		}
 		if _, err := os.Stat(p); err != nil && c.name == "mixture_weights" {
 			continue // optional: en-us ships sendump instead
 		}
@@ -171,6 +177,7 @@ func (e *Engine) NewStream(ctx context.Context, cfg asr.StreamConfig) (asr.Strea
 		release()
 		return nil, err
 	}
+	ps.startStream() // a new caller: forget the previous one's channel
 	dec := &decoder{e: e, ps: ps, nbest: cfg.Alternatives}
 	return asr.NewStream(ctx, dec, cfg, asr.StreamOptions{
 		Logger:  e.opt.log.With("asr", "sphinx"),
