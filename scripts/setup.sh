@@ -10,6 +10,7 @@ APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us libpocketsphinx-dev
   pocketsphinx-testdata festvox-ru   # recordings with reference texts, used by tests when ../shared is absent
   sox
+  libspandsp-dev sip-tester baresip   # telephony: G.722 codec, SIPp and softphone for SIP tests
 )
 
 VOSK_VERSION=0.3.39
