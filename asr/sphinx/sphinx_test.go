@@ -457,4 +457,3 @@ func TestNoLeaks(t *testing.T) {
 		t.Errorf("RSS grew by %d kB over 32 streams", after-before)
 	}
 }
-
