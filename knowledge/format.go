@@ -180,7 +180,7 @@ func FormatArticle(a Article) []byte {
 // common prose punctuation. Anything else gets quoted.
 var (
 	plainBlock = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} .,;?!()«»"'’“”„/%№+=—–\-]*$`)
-	plainFlow  = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} .?!()«»'’/%№+—–\-]*$`)
+	plainFlow  = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N} .«»/№—–\-]*$`)
 	yamlWords  = regexp.MustCompile(`(?i)^(null|true|false|yes|no|on|off|y|n|~|[-+]?(\.inf|\.nan))$`)
 	numberLike = regexp.MustCompile(`^[-+]?[0-9][0-9_.:eExXoObB+-]*$`)
 )
