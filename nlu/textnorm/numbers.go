@@ -11,13 +11,13 @@ import (
 type kind int
 
 const (
-	kUnit    kind = iota // 1–9
-	kZero                // 0, always a group of its own
-	kTeen                // 10–19
-	kTen                 // 20–90
-	kHundred             // 100–900 as one word (ru "восемьсот")
-	kHundredMul          // en "hundred": multiplies the group so far
-	kThousand            // "тысяча", "thousand": closes the thousands
+	kUnit       kind = iota // 1–9
+	kZero                   // 0, always a group of its own
+	kTeen                   // 10–19
+	kTen                    // 20–90
+	kHundred                // 100–900 as one word (ru "восемьсот")
+	kHundredMul             // en "hundred": multiplies the group so far
+	kThousand               // "тысяча", "thousand": closes the thousands
 )
 
 type numWord struct {

@@ -59,7 +59,7 @@ func split(text string) []Token {
 	var ts []Token
 	var cur []rune
 	curDigits := false
-	var sep byte   // punctuation seen since the last token
+	var sep byte // punctuation seen since the last token
 	gap := false // whitespace seen since the last token
 	flush := func() {
 		if len(cur) == 0 {
