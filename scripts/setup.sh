@@ -11,6 +11,7 @@ APT_PACKAGES=(
   pocketsphinx-testdata festvox-ru   # recordings with reference texts, used by tests when ../shared is absent
   sox
   libspandsp-dev sip-tester baresip   # telephony: G.722 codec, SIPp and softphone for SIP tests
+  chromium fonts-dejavu-core   # headless browser for the web editor's end-to-end test
 )
 
 VOSK_VERSION=0.3.39

@@ -149,7 +149,7 @@ func (r response) must(t *testing.T, want int) response {
 }
 
 func (r response) str(key string) string { s, _ := r.json[key].(string); return s }
-func (r response) num(key string) int   { f, _ := r.json[key].(float64); return int(f) }
+func (r response) num(key string) int    { f, _ := r.json[key].(float64); return int(f) }
 
 func article(id, lang, spoken string) map[string]any {
 	title := map[string]string{"ru": "Замена паспорта", "en": "Passport replacement"}[lang]

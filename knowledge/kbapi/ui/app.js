@@ -266,7 +266,8 @@ function renderPreview(col) {
   col.previewText.classList.toggle('muted', !text);
   col.stats.textContent = `${words} words · ${sentences} sentence${sentences === 1 ? '' : 's'} · ≈${seconds} s`;
   let level = 'ok';
-  if (!text || words > WORDS_MAX || sentences > SENTENCES_MAX) level = 'bad';
+  if (!text && !col.art && !col.dirty) level = 'empty'; // a translation nobody started
+  else if (!text || words > WORDS_MAX || sentences > SENTENCES_MAX) level = 'bad';
   else if (words > WORDS_WARN) level = 'warn';
   col.preview.dataset.level = level;
 }
