@@ -14,9 +14,9 @@ type fakeClock struct {
 	t  time.Time
 }
 
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func (c *fakeClock) set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *fakeClock) set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var msk = func() *time.Location { l, _ := time.LoadLocation("Europe/Moscow"); return l }()
 
@@ -275,12 +275,19 @@ func TestEWTAndOverflow(t *testing.T) {
 	// Two social agents busy, with a measured handle time of 60 s.
 	ready(t, c, "s1", "social")
 	ready(t, c, "s2", "social")
-	for _, a := range []string{"s1", "s2"} {
-		x, _ := c.Submit(Request{Queue: "social"})
-		if _, err := c.Accept(a, x.HandoffID); err != nil {
-			t.Fatal(err)
+	acceptAll := func() {
+		t.Helper()
+		for _, a := range c.Agents() {
+			if a.Offer != "" {
+				if _, err := c.Accept(a.ID, a.Offer); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	}
+	c.Submit(Request{Queue: "social"})
+	c.Submit(Request{Queue: "social"})
+	acceptAll()
 	clk.add(60 * time.Second)
 	views := c.Agents()
 	for _, a := range views {
@@ -288,10 +295,9 @@ func TestEWTAndOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, a := range []string{"s1", "s2"} {
-		x, _ := c.Submit(Request{Queue: "social"})
-		c.Accept(a, x.HandoffID)
-	}
+	c.Submit(Request{Queue: "social"})
+	c.Submit(Request{Queue: "social"})
+	acceptAll()
 	for i := 0; i < 3; i++ {
 		c.Submit(Request{Queue: "social"})
 	}

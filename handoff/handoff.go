@@ -95,31 +95,31 @@ type Decision struct {
 
 // Handoff is the package an agent receives.
 type Handoff struct {
-	ID            string
-	AppealNumber  string
-	Channel       appeal.Channel
-	Lang          string
-	Queue         string
-	OverflowFrom  string
-	Intent        string
-	Topic         string
-	Region        string
-	Slots         map[string]string
-	Transcript    []appeal.TranscriptTurn
-	Attempts      []Attempt
-	CallRef       string
-	Priority      int
-	Transfer      Transfer
-	State         State
-	Agent         string
-	CallerSince   time.Time // when the caller's wait began (before the bot handed off)
-	EnqueuedAt    time.Time
-	NotBefore     time.Time // callbacks: the queue's next opening
-	OfferedAt     time.Time
-	OfferExpires  time.Time
-	AcceptedAt    time.Time
-	WrapUp        string
-	declined      map[string]time.Time
+	ID           string
+	AppealNumber string
+	Channel      appeal.Channel
+	Lang         string
+	Queue        string
+	OverflowFrom string
+	Intent       string
+	Topic        string
+	Region       string
+	Slots        map[string]string
+	Transcript   []appeal.TranscriptTurn
+	Attempts     []Attempt
+	CallRef      string
+	Priority     int
+	Transfer     Transfer
+	State        State
+	Agent        string
+	CallerSince  time.Time // when the caller's wait began (before the bot handed off)
+	EnqueuedAt   time.Time
+	NotBefore    time.Time // callbacks: the queue's next opening
+	OfferedAt    time.Time
+	OfferExpires time.Time
+	AcceptedAt   time.Time
+	WrapUp       string
+	declined     map[string]time.Time
 }
 
 // View is a handoff as the desk sees it: the card.
