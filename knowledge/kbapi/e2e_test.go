@@ -142,7 +142,9 @@ func TestEditorInChromium(t *testing.T) {
 
 	// Search the list and open the article.
 	item := fmt.Sprintf(`#article-list .article-item[data-id=%q][data-lang="ru"]`, target.ID)
-	step("search list", replaceText("list-q", "паспорт"), chromedp.WaitVisible(chromedp.CSS(item)))
+	step("search list", replaceText("list-q", "паспорт"))
+	until("list filtered", `document.getElementById('article-list').dataset.q === 'паспорт'`)
+	step("find article", chromedp.WaitVisible(chromedp.CSS(item)))
 	step("open article", chromedp.Click(chromedp.CSS(item)))
 	until("article loaded", fmt.Sprintf(`document.getElementById('ru-spoken').value === %q`, target.Spoken))
 	until("both languages side by side", `document.getElementById('col-ru') && document.getElementById('col-en')`)
@@ -181,7 +183,7 @@ func TestEditorInChromium(t *testing.T) {
 
 	// The list search finds it too.
 	step("filter published", choose("list-status", "published"))
-	until("list shows published article", `document.querySelector('`+item+` .badge.published')`)
+	until("list shows published article", `document.getElementById('article-list').dataset.status === 'published' && document.querySelector('`+item+` .badge.published')`)
 
 	// Someone else edits meanwhile: saving now is refused and says so.
 	cur, _ := e.kb.Get(ctx, target.ID, "ru")
@@ -211,12 +213,12 @@ func TestEditorInChromium(t *testing.T) {
 	}
 
 	// Markup in article text is displayed, never executed.
-	step("open markup article", replaceText("list-q", "markup"), choose("list-status", ""),
-		chromedp.WaitVisible(chromedp.CSS(`.article-item[data-id="markup-check"]`)),
-		chromedp.Click(chromedp.CSS(`.article-item[data-id="markup-check"]`)))
+	step("search markup article", replaceText("list-q", "markup"), choose("list-status", ""))
+	until("list filtered for markup", `document.getElementById('article-list').dataset.q === 'markup' && document.getElementById('article-list').dataset.status === ''`)
+	step("open markup article", chromedp.Click(chromedp.CSS(`.article-item[data-id="markup-check"]`)))
 	until("markup article loaded", `document.getElementById('en-title').value.startsWith('Markup')`)
 	step("ask for markup", replaceText("bot-q", "markup"), choose("bot-lang", "en"), chromedp.Click(chromedp.ID("bot-ask")))
-	until("markup hit shown", `document.querySelector('#bot-hits .hit-title')`)
+	until("markup hit shown", `document.querySelector('#bot-hits .hit-title')?.textContent.startsWith('Markup')`)
 	shot("5-markup")
 	if v := js(`String(window.__xss)`); v != "undefined" {
 		t.Errorf("article markup ran as script: window.__xss = %s", v)

@@ -120,6 +120,9 @@ async function loadList() {
   state.total = data.total;
   const list = $('article-list');
   list.replaceChildren();
+  // Say which filter the list shows, so scripts (and tests) can wait for it.
+  list.dataset.q = q.get('q') || '';
+  list.dataset.status = q.get('status') || '';
   for (const a of data.items) {
     const item = el('button', { type: 'button', class: 'article-item', 'data-id': a.id, 'data-lang': a.lang,
       onclick: () => openArticle(a.id) },
@@ -515,6 +518,7 @@ async function askBot(ev) {
   const q = $('bot-q').value.trim();
   const hitsBox = $('bot-hits');
   $('bot-error').textContent = '';
+  hitsBox.replaceChildren(); // never leave the last question's answers under a new question
   if (!q) {
     $('bot-error').textContent = 'Type a question first.';
     return;
