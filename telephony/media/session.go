@@ -1,0 +1,772 @@
+// Package media runs the RTP side of one call: a socket pair from a port
+// range, a jitter buffer that turns the caller's packets into a regular
+// 20 ms frame stream, a paced sender for the bot's audio, RFC 4733 DTMF both
+// ways and RTCP sender/receiver reports. Packets are pion/rtp and pion/rtcp;
+// nothing of them leaks out of this package: callers see audio.Frame and
+// Digit.
+//
+// Every session has four goroutines with one owner each: the RTP reader
+// (socket → jitter buffer, DTMF), the RTCP reader, the playout loop
+// (jitter buffer → decoder → ReadFrame) and the sender (WriteFrame queue →
+// encoder → socket, DTMF events, RTCP reports every few seconds). Close
+// stops and waits for all of them.
+//
+// SRTP (SDES) is not implemented yet: the SIP layer refuses RTP/SAVP offers.
+package media
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"math"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+
+	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/telephony/codec"
+)
+
+// Direction is the media direction from our side (SDP a=sendrecv etc.).
+type Direction string
+
+const (
+	SendRecv Direction = "sendrecv"
+	SendOnly Direction = "sendonly"
+	RecvOnly Direction = "recvonly"
+	Inactive Direction = "inactive"
+)
+
+// Sends reports whether we transmit audio in this direction.
+func (d Direction) Sends() bool { return d == SendRecv || d == SendOnly || d == "" }
+
+// Receives reports whether the peer is expected to send us audio.
+func (d Direction) Receives() bool { return d == SendRecv || d == RecvOnly || d == "" }
+
+// Config describes one session. Codec and the two sockets are required;
+// the session owns them from NewSession on and closes them in Close.
+type Config struct {
+	Codec           codec.Codec
+	DTMFPayloadType uint8 // 0: telephone-event was not negotiated
+	RTP, RTCP       *net.UDPConn
+	Remote          netip.AddrPort // from the SDP offer; zero: wait for the first packet
+	Logger          *slog.Logger
+	JitterMin       time.Duration // default 40 ms
+	JitterMax       time.Duration // default 120 ms
+	RTCPInterval    time.Duration // default 5 s
+	CNAME           string
+	QueueFrames     int // WriteFrame queue, default 10 (200 ms)
+}
+
+// Stats are counters for one session (RFC 3550 receiver statistics plus
+// what the jitter buffer did).
+type Stats struct {
+	PacketsReceived, PacketsSent uint64
+	BytesReceived, BytesSent     uint64
+	Lost                         int64 // RFC 3550 cumulative: expected - received
+	Late, Duplicate              uint64
+	Concealed, Dropped           uint64 // frames concealed (loss/underrun), dropped for drift
+	Jitter                       time.Duration
+	BufferDepth                  int // packets in the jitter buffer now
+	Overflow                     uint64
+	DTMFReceived, DTMFSent       uint64
+	RemoteFractionLost           float64 // from the peer's last receiver report
+	RemoteJitter                 time.Duration
+}
+
+// Session is the media of one call.
+type Session struct {
+	cfg    Config
+	log    *slog.Logger
+	codec  codec.Codec
+	clock  int
+	rate   int
+	ssrc   uint32
+	frameN int // samples per 20 ms at the PCM rate
+
+	in    chan audio.Frame
+	out   chan audio.Frame
+	dtmfC chan Digit
+	dtmfQ chan Digit
+
+	closeOnce sync.Once
+	done      chan struct{}
+	wg        sync.WaitGroup
+
+	mu         sync.Mutex // guards the fields below (shared by reader, playout, sender)
+	remote     netip.AddrPort
+	remoteRTCP netip.AddrPort
+	latched    bool
+	dir        Direction
+	jb         *jitterBuffer
+	rx         rxStats
+	dtmfRx     dtmfReceiver
+	st         Stats
+	lastSR     uint32    // middle 32 bits of the NTP time in the peer's last SR
+	lastSRAt   time.Time // when it arrived
+
+	lastPacket atomic.Int64 // unix nanos of the last RTP packet from the peer
+
+	wmu     sync.Mutex // guards WriteFrame's resampling state
+	pending []int16
+	resamp  *audio.Resampler
+}
+
+// rxStats is RFC 3550 appendix A.1/A.8 bookkeeping.
+type rxStats struct {
+	init          bool
+	ssrc          uint32
+	baseSeq       uint32
+	maxSeq        uint16
+	cycles        uint32
+	received      uint32
+	expectedPrior uint32
+	receivedPrior uint32
+	transit       int64
+	jitter        float64 // in clock units
+}
+
+// NewSession starts the media goroutines.
+func NewSession(cfg Config) (*Session, error) {
+	if cfg.Codec == nil || cfg.RTP == nil || cfg.RTCP == nil {
+		return nil, errors.New("media: codec and sockets are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.JitterMin <= 0 {
+		cfg.JitterMin = 40 * time.Millisecond
+	}
+	if cfg.JitterMax < cfg.JitterMin {
+		cfg.JitterMax = max(120*time.Millisecond, cfg.JitterMin)
+	}
+	if cfg.RTCPInterval <= 0 {
+		cfg.RTCPInterval = 5 * time.Second
+	}
+	if cfg.QueueFrames <= 0 {
+		cfg.QueueFrames = 10
+	}
+	if cfg.CNAME == "" {
+		cfg.CNAME = "hotline"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	s := &Session{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		codec:  cfg.Codec,
+		clock:  cfg.Codec.ClockRate(),
+		rate:   cfg.Codec.SampleRate(),
+		ssrc:   binary.BigEndian.Uint32(b[:]),
+		frameN: audio.SamplesPerFrame(cfg.Codec.SampleRate()),
+		in:     make(chan audio.Frame, 50),
+		out:    make(chan audio.Frame, cfg.QueueFrames),
+		dtmfC:  make(chan Digit, 32),
+		dtmfQ:  make(chan Digit, 32),
+		done:   make(chan struct{}),
+		dir:    SendRecv,
+		jb: newJitterBuffer(int(cfg.JitterMin/audio.FrameDuration),
+			int(cfg.JitterMax/audio.FrameDuration)),
+	}
+	s.dtmfRx.clock = s.clock
+	s.setRemoteLocked(cfg.Remote)
+	s.lastPacket.Store(time.Now().UnixNano())
+	s.wg.Add(4)
+	go s.readRTP()
+	go s.readRTCP()
+	go s.playout()
+	go s.send()
+	return s, nil
+}
+
+// LocalPort is the RTP port (RTCP is the next one).
+func (s *Session) LocalPort() int { return s.cfg.RTP.LocalAddr().(*net.UDPAddr).Port }
+
+// SampleRate of the frames ReadFrame returns and WriteFrame prefers.
+func (s *Session) SampleRate() int { return s.rate }
+
+// Codec is the negotiated codec.
+func (s *Session) Codec() codec.Codec { return s.codec }
+
+func (s *Session) setRemoteLocked(ap netip.AddrPort) {
+	s.remote = ap
+	s.latched = false
+	if ap.IsValid() {
+		s.remoteRTCP = netip.AddrPortFrom(ap.Addr(), ap.Port()+1)
+	}
+}
+
+// SetRemote changes where we send (a re-INVITE moved the peer's media).
+// Symmetric RTP latching starts over for the new address.
+func (s *Session) SetRemote(ap netip.AddrPort) {
+	s.mu.Lock()
+	if ap != s.remote {
+		s.setRemoteLocked(ap)
+	}
+	s.mu.Unlock()
+}
+
+// SetDirection applies a hold/unhold from a re-INVITE (our direction).
+func (s *Session) SetDirection(d Direction) {
+	s.mu.Lock()
+	s.dir = d
+	s.mu.Unlock()
+	// Silence from a held peer is not a vanished peer.
+	s.lastPacket.Store(time.Now().UnixNano())
+}
+
+// Direction is the current media direction from our side.
+func (s *Session) Direction() Direction {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dir
+}
+
+// LastPacket is when the peer last sent RTP (or when the session started
+// or the direction changed). The SIP layer uses it to end calls whose peer
+// vanished.
+func (s *Session) LastPacket() time.Time { return time.Unix(0, s.lastPacket.Load()) }
+
+// ReadFrame returns the next 20 ms of the caller's audio at SampleRate.
+// Frames arrive in real time, one per 20 ms, with concealment or silence
+// where packets were lost or none arrive, so downstream timing is regular.
+func (s *Session) ReadFrame() (audio.Frame, error) {
+	select {
+	case f := <-s.in:
+		return f, nil
+	case <-s.done:
+		return audio.Frame{}, ErrClosed
+	}
+}
+
+// ReadFrameContext is ReadFrame with a context.
+func (s *Session) ReadFrameContext(ctx context.Context) (audio.Frame, error) {
+	select {
+	case f := <-s.in:
+		return f, nil
+	case <-s.done:
+		return audio.Frame{}, ErrClosed
+	case <-ctx.Done():
+		return audio.Frame{}, ctx.Err()
+	}
+}
+
+// WriteFrame queues audio for the caller. Any rate among 8/16/48 kHz and
+// any length are accepted: the audio is converted to the codec rate and cut
+// into 20 ms packets. It blocks while the queue (200 ms by default) is
+// full, so a producer faster than real time is paced by the sender. Call it
+// from one goroutine.
+func (s *Session) WriteFrame(f audio.Frame) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+	}
+	samples := f.Samples
+	if f.Rate != s.rate && len(samples) > 0 {
+		if s.resamp == nil || s.resamp.From() != f.Rate {
+			r, err := audio.NewResampler(f.Rate, s.rate)
+			if err != nil {
+				return err
+			}
+			s.resamp = r
+		}
+		samples = s.resamp.Process(samples)
+	}
+	s.pending = append(s.pending, samples...)
+	for len(s.pending) >= s.frameN {
+		fr := audio.Frame{Rate: s.rate, Samples: append([]int16(nil), s.pending[:s.frameN]...)}
+		s.pending = s.pending[s.frameN:]
+		select {
+		case s.out <- fr:
+		case <-s.done:
+			return ErrClosed
+		}
+	}
+	if len(s.pending) == 0 {
+		s.pending = s.pending[:0:0]
+	}
+	return nil
+}
+
+// Flush pads a partial trailing frame with silence and queues it, so the
+// end of a prompt is played.
+func (s *Session) Flush() error {
+	s.wmu.Lock()
+	n := len(s.pending)
+	s.wmu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	return s.WriteFrame(audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN-n)})
+}
+
+// ClearPlayback drops queued audio at once (barge-in) and reports how many
+// frames were dropped.
+func (s *Session) ClearPlayback() int {
+	s.wmu.Lock()
+	s.pending = s.pending[:0]
+	s.wmu.Unlock()
+	n := 0
+	for {
+		select {
+		case <-s.out:
+			n++
+		default:
+			return n
+		}
+	}
+}
+
+// Queued is the number of 20 ms frames waiting to be sent.
+func (s *Session) Queued() int { return len(s.out) }
+
+// DTMF delivers digits received as RFC 4733 events.
+func (s *Session) DTMF() <-chan Digit { return s.dtmfC }
+
+// SendDTMF queues an RFC 4733 event (duration 0 means 100 ms). Audio is
+// paused while it plays.
+func (s *Session) SendDTMF(key byte, dur time.Duration) error {
+	if s.cfg.DTMFPayloadType == 0 {
+		return errors.New("media: telephone-event not negotiated")
+	}
+	code, err := EventCode(key)
+	if err != nil {
+		return err
+	}
+	if dur <= 0 {
+		dur = 100 * time.Millisecond
+	}
+	select {
+	case s.dtmfQ <- Digit{Key: dtmfKeys[code], Duration: dur}:
+		return nil
+	case <-s.done:
+		return ErrClosed
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	st.Lost = s.lostLocked()
+	st.Late, st.Duplicate = s.jb.late, s.jb.dup
+	st.Concealed, st.Dropped = s.jb.concealed, s.jb.dropped
+	st.BufferDepth = s.jb.depth()
+	st.Jitter = time.Duration(s.rx.jitter / float64(s.clock) * float64(time.Second))
+	return st
+}
+
+func (s *Session) lostLocked() int64 {
+	if !s.rx.init {
+		return 0
+	}
+	ext := s.rx.cycles + uint32(s.rx.maxSeq)
+	expected := int64(ext) - int64(s.rx.baseSeq) + 1
+	return expected - int64(s.rx.received)
+}
+
+// Close stops the goroutines, waits for them and closes the sockets and
+// the codec. It is idempotent.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.cfg.RTP.Close()
+		s.cfg.RTCP.Close()
+		s.wg.Wait()
+		s.codec.Close()
+	})
+	return nil
+}
+
+// Done is closed when the session is closed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+func (s *Session) readRTP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, src, err := s.cfg.RTP.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+			continue // garbage on the media port must not hurt the call
+		}
+		s.receive(&pkt, src, n)
+	}
+}
+
+func (s *Session) receive(pkt *rtp.Packet, src netip.AddrPort, n int) {
+	pt := pkt.PayloadType
+	isDTMF := s.cfg.DTMFPayloadType != 0 && pt == s.cfg.DTMFPayloadType
+	if pt != s.codec.PayloadType() && !isDTMF {
+		return
+	}
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	now := time.Now()
+	s.mu.Lock()
+	if !s.latched {
+		// Symmetric RTP (RFC 4961): answer to where the caller's
+		// packets come from, which behind NAT is not the SDP address.
+		if src != s.remote {
+			s.log.Debug("rtp: latched remote address", "from", s.remote.String(), "to", src.String())
+		}
+		s.remote, s.latched = src, true
+		s.remoteRTCP = netip.AddrPortFrom(src.Addr(), src.Port()+1)
+	} else if src != s.remote {
+		s.mu.Unlock()
+		return // not our peer: ignore injected packets
+	}
+	s.updateRxLocked(pkt, now)
+	s.st.PacketsReceived++
+	s.st.BytesReceived += uint64(n)
+	var digit Digit
+	var gotDigit bool
+	if isDTMF {
+		digit, gotDigit = s.dtmfRx.receive(pkt.Timestamp, pkt.Payload)
+		s.jb.push(pkt.SequenceNumber, kindFiller, nil)
+		if gotDigit {
+			s.st.DTMFReceived++
+		}
+	} else {
+		s.jb.push(pkt.SequenceNumber, kindAudio, pkt.Payload)
+		// Depth follows the jitter: three times the mean deviation
+		// covers nearly all arrivals, plus one frame of margin.
+		jit := s.rx.jitter / float64(s.clock) * 1000 // ms
+		s.jb.setJitterTarget(1 + int(math.Ceil(3*jit/20)))
+	}
+	s.mu.Unlock()
+	s.lastPacket.Store(now.UnixNano())
+	if gotDigit {
+		select {
+		case s.dtmfC <- digit:
+		default:
+			s.log.Warn("rtp: dtmf channel full, digit dropped")
+		}
+	}
+}
+
+func (s *Session) updateRxLocked(pkt *rtp.Packet, now time.Time) {
+	r := &s.rx
+	seq := pkt.SequenceNumber
+	if !r.init || r.ssrc != pkt.SSRC {
+		if r.init {
+			s.jb.reset() // a new source (e.g. after a transfer or PBX re-anchoring)
+		}
+		*r = rxStats{init: true, ssrc: pkt.SSRC, baseSeq: uint32(seq), maxSeq: seq}
+	} else if d := seqDiff(seq, r.maxSeq); d > 0 {
+		if seq < r.maxSeq {
+			r.cycles += 1 << 16
+		}
+		r.maxSeq = seq
+	}
+	r.received++
+	// Interarrival jitter (RFC 3550 A.8) in RTP clock units.
+	arrival := now.UnixNano() * int64(s.clock) / int64(time.Second)
+	transit := arrival - int64(pkt.Timestamp)
+	if r.received > 1 && pkt.PayloadType == s.codec.PayloadType() {
+		d := transit - r.transit
+		if d < 0 {
+			d = -d
+		}
+		if d < int64(s.clock) { // ignore timestamp jumps (DTMF, DTX, new talk spurt)
+			r.jitter += (float64(d) - r.jitter) / 16
+		}
+	}
+	r.transit = transit
+}
+
+func (s *Session) playout() {
+	defer s.wg.Done()
+	t := time.NewTicker(audio.FrameDuration)
+	defer t.Stop()
+	var (
+		last     []int16
+		conceals int
+		pcm      []int16
+		payload  []byte
+	)
+	start := time.Now()
+	frames := 0
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		// Catch up if the ticker dropped ticks under load, so the
+		// stream stays real time.
+		due := int(time.Since(start) / audio.FrameDuration)
+		for n := 0; frames < due && n < 5; n++ {
+			frames++
+			s.mu.Lock()
+			slot, st := s.jb.pop()
+			kind := slotKind(0)
+			if st == popPlay {
+				kind = slot.kind
+				payload = append(payload[:0], slot.payload...)
+			}
+			s.mu.Unlock()
+			var f audio.Frame
+			switch {
+			case st == popPlay && kind == kindAudio:
+				f = s.codec.Decode(pcm, payload)
+				pcm = f.Samples
+				last = append(last[:0], f.Samples...)
+				conceals = 0
+				f = f.Clone()
+			case st == popConceal && conceals < 3 && len(last) > 0:
+				// Packet loss concealment: repeat the last frame,
+				// fading, then fall back to silence.
+				conceals++
+				f = audio.Frame{Rate: s.rate, Samples: make([]int16, len(last))}
+				for i, v := range last {
+					f.Samples[i] = int16(int32(v) >> conceals)
+				}
+			default:
+				f = audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN)}
+			}
+			select {
+			case s.in <- f:
+			default:
+				// The reader is not keeping up: drop the oldest
+				// frame rather than fall behind real time.
+				select {
+				case <-s.in:
+				default:
+				}
+				s.in <- f
+				s.mu.Lock()
+				s.st.Overflow++
+				s.mu.Unlock()
+			}
+		}
+		if due-frames > 5 {
+			frames = due // far behind (process stalled): skip, do not burst
+		}
+	}
+}
+
+func (s *Session) send() {
+	defer s.wg.Done()
+	t := time.NewTicker(audio.FrameDuration)
+	defer t.Stop()
+	var (
+		seq     = uint16(s.ssrc >> 7)
+		ts      = s.ssrc * 3
+		marker  = true
+		buf     []byte
+		pktBuf  = make([]byte, 1500)
+		silence = audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN)}
+		step    = uint32(s.clock / 50)
+
+		dtmf      *Digit
+		dtmfTS    uint32
+		dtmfDur   uint32
+		dtmfTotal uint32
+		dtmfEnds  int
+	)
+	start := time.Now()
+	frames := 0
+	nextRTCP := start.Add(s.cfg.RTCPInterval / 2)
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		due := int(time.Since(start) / audio.FrameDuration)
+		if due-frames > 10 {
+			frames = due - 1 // stalled: do not burst a second of audio
+		}
+		for ; frames < due; frames++ {
+			s.mu.Lock()
+			dir, remote := s.dir, s.remote
+			s.mu.Unlock()
+			sending := dir.Sends() && remote.IsValid()
+
+			if dtmf == nil {
+				select {
+				case d := <-s.dtmfQ:
+					dtmf = &d
+					dtmfTS, dtmfDur, dtmfEnds = ts, 0, 0
+					dtmfTotal = uint32(d.Duration.Seconds() * float64(s.clock))
+				default:
+				}
+			}
+			var hdr rtp.Header
+			if dtmf != nil {
+				// RFC 4733: one timestamp for the event, growing
+				// duration, three end packets for reliability.
+				code, _ := EventCode(dtmf.Key)
+				first := dtmfDur == 0
+				if dtmfEnds == 0 {
+					dtmfDur = min(dtmfDur+step, max(dtmfTotal, step))
+				}
+				ev := dtmfEvent{Code: code, Volume: 10, Duration: uint16(min(dtmfDur, 0xffff))}
+				if dtmfDur >= dtmfTotal {
+					ev.End = true
+					dtmfEnds++
+				}
+				buf = ev.marshal(buf[:0])
+				hdr = rtp.Header{Version: 2, PayloadType: s.cfg.DTMFPayloadType, SequenceNumber: seq,
+					Timestamp: dtmfTS, SSRC: s.ssrc, Marker: first}
+				if dtmfEnds >= 3 {
+					dtmf = nil
+					s.mu.Lock()
+					s.st.DTMFSent++
+					s.mu.Unlock()
+				}
+			} else {
+				f := silence
+				select {
+				case f = <-s.out:
+				default:
+				}
+				buf = s.codec.Encode(buf[:0], f)
+				hdr = rtp.Header{Version: 2, PayloadType: s.codec.PayloadType(), SequenceNumber: seq,
+					Timestamp: ts, SSRC: s.ssrc, Marker: marker}
+			}
+			ts += step
+			if !sending {
+				marker = true // next talk spurt starts with a marker
+				continue
+			}
+			pkt := rtp.Packet{Header: hdr, Payload: buf}
+			n, err := pkt.MarshalTo(pktBuf)
+			if err != nil {
+				continue
+			}
+			seq++
+			if hdr.PayloadType == s.codec.PayloadType() {
+				marker = false
+			}
+			if _, err := s.cfg.RTP.WriteToUDPAddrPort(pktBuf[:n], remote); err == nil {
+				s.mu.Lock()
+				s.st.PacketsSent++
+				s.st.BytesSent += uint64(len(buf))
+				s.mu.Unlock()
+			}
+		}
+		if now := time.Now(); now.After(nextRTCP) {
+			nextRTCP = now.Add(s.cfg.RTCPInterval)
+			s.sendRTCP(now, ts)
+		}
+	}
+}
+
+// ntpTime converts t to the 64-bit NTP format of RTCP.
+func ntpTime(t time.Time) uint64 {
+	secs := uint64(t.Unix()) + 2208988800
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return secs<<32 | frac
+}
+
+func (s *Session) sendRTCP(now time.Time, rtpTS uint32) {
+	s.mu.Lock()
+	dst := s.remoteRTCP
+	var reports []rtcp.ReceptionReport
+	if s.rx.init {
+		r := &s.rx
+		ext := r.cycles + uint32(r.maxSeq)
+		expected := ext - r.baseSeq + 1
+		expInt := expected - r.expectedPrior
+		recvInt := r.received - r.receivedPrior
+		r.expectedPrior, r.receivedPrior = expected, r.received
+		var frac uint8
+		if lostInt := int64(expInt) - int64(recvInt); expInt > 0 && lostInt > 0 {
+			frac = uint8(lostInt << 8 / int64(expInt))
+		}
+		lost := s.lostLocked()
+		lost = max(min(lost, 0x7fffff), -0x800000)
+		rr := rtcp.ReceptionReport{SSRC: r.ssrc, FractionLost: frac, TotalLost: uint32(lost) & 0xffffff,
+			LastSequenceNumber: ext, Jitter: uint32(r.jitter), LastSenderReport: s.lastSR}
+		if !s.lastSRAt.IsZero() {
+			rr.Delay = uint32(now.Sub(s.lastSRAt).Seconds() * 65536)
+		}
+		reports = append(reports, rr)
+	}
+	sent, octets := s.st.PacketsSent, s.st.BytesSent
+	s.mu.Unlock()
+	if !dst.IsValid() {
+		return
+	}
+	var first rtcp.Packet
+	if sent > 0 {
+		first = &rtcp.SenderReport{SSRC: s.ssrc, NTPTime: ntpTime(now), RTPTime: rtpTS,
+			PacketCount: uint32(sent), OctetCount: uint32(octets), Reports: reports}
+	} else {
+		first = &rtcp.ReceiverReport{SSRC: s.ssrc, Reports: reports}
+	}
+	b, err := rtcp.Marshal([]rtcp.Packet{first, rtcp.NewCNAMESourceDescription(s.ssrc, s.cfg.CNAME)})
+	if err != nil {
+		return
+	}
+	_, _ = s.cfg.RTCP.WriteToUDPAddrPort(b, dst)
+}
+
+func (s *Session) readRTCP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, src, err := s.cfg.RTCP.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			select {
+			case <-s.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		now := time.Now()
+		s.mu.Lock()
+		if s.remote.IsValid() && src.Addr().Unmap() == s.remote.Addr() {
+			s.remoteRTCP = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		}
+		for _, p := range pkts {
+			var rr []rtcp.ReceptionReport
+			switch p := p.(type) {
+			case *rtcp.SenderReport:
+				s.lastSR = uint32(p.NTPTime >> 16)
+				s.lastSRAt = now
+				rr = p.Reports
+			case *rtcp.ReceiverReport:
+				rr = p.Reports
+			}
+			for _, r := range rr {
+				if r.SSRC == s.ssrc {
+					s.st.RemoteFractionLost = float64(r.FractionLost) / 256
+					s.st.RemoteJitter = time.Duration(float64(r.Jitter) / float64(s.clock) * float64(time.Second))
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+}
