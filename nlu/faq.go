@@ -28,16 +28,23 @@ type FAQIndex struct {
 }
 
 type faqLang struct {
-	arts []FAQArticle
-	docs []faqDoc
-	idf  map[uint32]float64
+	arts     []FAQArticle
+	docs     []faqDoc
+	idf      map[uint32]float64
+	postings map[uint32][]posting // term → documents that have it
+}
+
+// posting is a term's IDF-weighted value in one document.
+type posting struct {
+	doc int32
+	val float32
 }
 
 // faqDoc is one phrasing of one article.
 type faqDoc struct {
 	art    int
 	weight float64 // how much a match on this phrasing counts
-	vec    map[uint32]float64
+	vec    map[uint32]float64 // only while building
 	norm   float64
 }
 
@@ -79,6 +86,7 @@ func NewFAQIndex(articles []FAQArticle) *FAQIndex {
 		for k, c := range df {
 			l.idf[k] = math.Log(1 + n/float64(c))
 		}
+		l.postings = map[uint32][]posting{}
 		for i := range l.docs {
 			d := &l.docs[i]
 			for k, v := range d.vec {
@@ -86,6 +94,10 @@ func NewFAQIndex(articles []FAQArticle) *FAQIndex {
 				d.norm += d.vec[k] * d.vec[k]
 			}
 			d.norm = math.Sqrt(d.norm)
+			for k, v := range d.vec {
+				l.postings[k] = append(l.postings[k], posting{int32(i), float32(v / d.norm)})
+			}
+			d.vec = nil // the postings hold it now
 		}
 	}
 	return x
@@ -117,19 +129,21 @@ func (x *FAQIndex) search(ts []textnorm.Token, lang string, limit int) []Candida
 		return nil
 	}
 	qn = math.Sqrt(qn)
-	best := make([]float64, len(l.arts))
-	for _, d := range l.docs {
-		dot := 0.0
-		if len(q) < len(d.vec) {
-			for k, v := range q {
-				dot += v * d.vec[k]
-			}
-		} else {
-			for k, v := range d.vec {
-				dot += v * q[k]
-			}
+	// Accumulate dot products through the postings of the query's terms
+	// only: a few hundred additions instead of a pass over every document.
+	dots := make([]float64, len(l.docs))
+	for k, v := range q {
+		for _, p := range l.postings[k] {
+			dots[p.doc] += v * float64(p.val)
 		}
-		if s := d.weight * dot / (qn * d.norm); s > best[d.art] {
+	}
+	best := make([]float64, len(l.arts))
+	for i, dot := range dots {
+		if dot == 0 {
+			continue
+		}
+		d := l.docs[i]
+		if s := d.weight * dot / qn; s > best[d.art] {
 			best[d.art] = s
 		}
 	}

@@ -105,6 +105,9 @@ func featurize(ts []textnorm.Token) []feature {
 			add("s:"+s+"_"+ss[i+2], 0.3)
 		}
 	}
+	for _, q := range topicIdx.topics(ts) {
+		add("topic:"+q, 1.5)
+	}
 	for _, t := range ts {
 		if t.Num {
 			continue

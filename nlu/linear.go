@@ -9,6 +9,7 @@ import (
 type example struct {
 	x []feature
 	y int
+	w float64 // sample weight; 0 means 1
 }
 
 // linear is a multinomial logistic regression over hashed features, with
@@ -51,12 +52,16 @@ func newLinear(classes []string, data []example, p trainParams) *linear {
 			ex := data[i]
 			m.logits(ex.x, probs)
 			softmax(probs, 1)
+			w := ex.w
+			if w == 0 {
+				w = 1
+			}
 			for c := range k {
 				g := probs[c]
 				if c == ex.y {
 					g--
 				}
-				probs[c] = g * lr
+				probs[c] = g * lr * w
 			}
 			for _, f := range ex.x {
 				row := m.w[int(f.idx)*k : int(f.idx)*k+k]

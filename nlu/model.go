@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"embed"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -61,44 +62,91 @@ type langModel struct {
 	intent, queue *linear
 }
 
-// trainLang trains the intent and queue classifiers of one language. The
-// softmax temperatures are fitted on every fifth sample, held out from a
-// first training run; the final models learn from all samples.
-func trainLang(samples []Sample, p trainParams) (*langModel, error) {
-	if len(samples) == 0 {
+// trainLang trains the intent and queue classifiers of one language from
+// the hand-written samples and the articles' example questions.
+//
+// Article questions teach faq, but some read like requests ("can I talk
+// to an operator directly?" is the question of an article about reaching
+// one): a first model trained on the hand-written samples alone screens
+// them, and questions it firmly puts in another intent are left out of
+// intent training (they still train the queue model and find articles).
+//
+// Classes are weighted by the inverse square root of their frequency so
+// that the many faq phrasings do not drown the short commands. Softmax
+// temperatures are fitted on every fifth sample, held out from a first
+// training run; the final models learn from all samples.
+func trainLang(hand, articles []Sample, p trainParams) (*langModel, error) {
+	if len(hand) == 0 {
 		return nil, ErrNoTrainingData
 	}
-	type row struct {
-		x          []feature
-		intent, qu int
-	}
-	rows := make([]row, len(samples))
-	for i, s := range samples {
-		rows[i] = row{featurize(textnorm.Tokens(s.Text)), slices.Index(Intents, s.Intent), slices.Index(Queues, s.Queue)}
-	}
-	build := func(pick func(row) int, keep func(i int) bool) []example {
-		var ex []example
-		for i, r := range rows {
-			if keep(i) {
-				ex = append(ex, example{r.x, pick(r)})
-			}
+	featOf := func(ss []Sample) [][]feature {
+		out := make([][]feature, len(ss))
+		for i, s := range ss {
+			out[i] = featurize(textnorm.Tokens(s.Text))
 		}
-		return ex
+		return out
 	}
-	all := func(int) bool { return true }
-	train := func(i int) bool { return i%5 != 0 }
-	held := func(i int) bool { return i%5 == 0 }
-	byIntent := func(r row) int { return r.intent }
-	byQueue := func(r row) int { return r.qu }
+	hx, ax := featOf(hand), featOf(articles)
 
-	fit := func(classes []string, pick func(row) int) *linear {
-		probe := newLinear(classes, build(pick, train), p)
-		probe.calibrate(build(pick, held))
-		m := newLinear(classes, build(pick, all), p)
-		m.temp = probe.temp
-		return m
+	examples := func(xs [][]feature, ss []Sample, label func(Sample) int) []example {
+		out := make([]example, len(ss))
+		for i := range ss {
+			out[i] = example{x: xs[i], y: label(ss[i])}
+		}
+		return out
 	}
-	return &langModel{intent: fit(Intents, byIntent), queue: fit(Queues, byQueue)}, nil
+	byIntent := func(s Sample) int { return slices.Index(Intents, s.Intent) }
+	byQueue := func(s Sample) int { return slices.Index(Queues, s.Queue) }
+
+	intentData := examples(hx, hand, byIntent)
+	if len(articles) > 0 {
+		screen := newLinear(Intents, weighted(intentData, len(Intents)), p)
+		faq := slices.Index(Intents, IntentFAQ)
+		for _, x := range ax {
+			pr := screen.predict(x)
+			if best := argmax(pr); best != faq && pr[best] >= 0.6 {
+				continue
+			}
+			intentData = append(intentData, example{x: x, y: faq})
+		}
+	}
+	queueData := append(examples(hx, hand, byQueue), examples(ax, articles, byQueue)...)
+	return &langModel{
+		intent: fitCalibrated(Intents, weighted(intentData, len(Intents)), p),
+		queue:  fitCalibrated(Queues, weighted(queueData, len(Queues)), p),
+	}, nil
+}
+
+// weighted sets class weights (max count / count)^½.
+func weighted(data []example, k int) []example {
+	count := make([]int, k)
+	for _, e := range data {
+		count[e.y]++
+	}
+	most := slices.Max(count)
+	out := make([]example, len(data))
+	for i, e := range data {
+		e.w = math.Sqrt(float64(most) / float64(count[e.y]))
+		out[i] = e
+	}
+	return out
+}
+
+// fitCalibrated fits a temperature on a held-out fifth, then trains on all.
+func fitCalibrated(classes []string, data []example, p trainParams) *linear {
+	var train, held []example
+	for i, e := range data {
+		if i%5 == 0 {
+			held = append(held, e)
+		} else {
+			train = append(train, e)
+		}
+	}
+	probe := newLinear(classes, train, p)
+	probe.calibrate(held)
+	m := newLinear(classes, data, p)
+	m.temp = probe.temp
+	return m
 }
 
 // articleSamples turns articles' example questions into faq training

@@ -79,8 +79,7 @@ func New(opts ...Option) (*Parser, error) {
 		if err != nil {
 			return nil, err
 		}
-		s = append(s, articleSamples(p.articles, lang)...)
-		m, err := trainLang(s, p.params)
+		m, err := trainLang(s, articleSamples(p.articles, lang), p.params)
 		if err != nil {
 			return nil, fmt.Errorf("nlu: train %s: %w", lang, err)
 		}
@@ -144,8 +143,11 @@ func (p *Parser) Parse(ctx context.Context, text string, hint Hint) (Result, err
 	qprobs := m.queue.predict(x)
 
 	var cands []Candidate
-	if p.faq != nil || p.retriever != nil {
+	// Retrieval is the costly step; a firm command ("да", "operator")
+	// cannot become faq, so it skips the search.
+	if (p.faq != nil || p.retriever != nil) && probs[slices.Index(Intents, IntentFAQ)] >= 0.03 {
 		cands = p.retrieve(ctx, text, ts, r.Lang)
+		preferQueue(cands, qprobs)
 	}
 	p.decide(&r, probs, qprobs, cands)
 
@@ -233,6 +235,19 @@ func (p *Parser) retrieve(ctx context.Context, text string, ts []textnorm.Token,
 	}
 	slices.SortStableFunc(out, func(a, b Candidate) int { return cmp.Compare(b.Confidence, a.Confidence) })
 	return out
+}
+
+// preferQueue re-ranks articles by how well their queue fits the topic of
+// the utterance: "I'm in Germany, which number do I call?" should find the
+// number for callers abroad, not the general one.
+func preferQueue(cands []Candidate, qprobs []float64) {
+	rank := func(c Candidate) float64 {
+		if i := slices.Index(Queues, c.Queue); i >= 0 {
+			return c.Confidence + 0.25*qprobs[i]
+		}
+		return c.Confidence
+	}
+	slices.SortStableFunc(cands, func(a, b Candidate) int { return cmp.Compare(rank(b), rank(a)) })
 }
 
 // decide combines the intent classifier with retrieval. faq wins when the
