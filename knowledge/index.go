@@ -41,9 +41,13 @@ type searchIndex struct {
 		Error(msg string, args ...any)
 	}
 
-	mu     sync.RWMutex
-	docs   map[string]Article // key "lang/id"; only live articles
-	closed bool
+	termsMu sync.Mutex
+	terms   map[string]cachedTerms // analyzed title and questions, by key
+
+	mu      sync.RWMutex
+	docs    map[string]Article // key "lang/id"; only live articles
+	perLang map[string]int     // len(docs) by language
+	closed  bool
 }
 
 // openIndex opens the index at dir, or rebuilds it from the database when it
@@ -57,9 +61,11 @@ func openIndex(ctx context.Context, s *Service, dir string) (*searchIndex, error
 	if err != nil {
 		return nil, err
 	}
-	si := &searchIndex{nums: newNumberNormalizer(), log: s.log, docs: make(map[string]Article, len(arts))}
+	si := &searchIndex{nums: newNumberNormalizer(), log: s.log,
+		docs: make(map[string]Article, len(arts)), perLang: map[string]int{}, terms: map[string]cachedTerms{}}
 	for _, a := range arts {
 		si.docs[a.Key()] = a
+		si.perLang[a.Lang]++
 	}
 	idx, reason := tryOpen(dir, gen, len(arts))
 	if idx != nil {
@@ -258,9 +264,15 @@ func (si *searchIndex) apply(gen int64, arts ...Article) {
 	}
 	b := si.bleve.NewBatch()
 	for _, a := range arts {
+		if _, had := si.docs[a.Key()]; had {
+			si.perLang[a.Lang]--
+			delete(si.docs, a.Key())
+			si.termsMu.Lock()
+			delete(si.terms, a.Key())
+			si.termsMu.Unlock()
+		}
 		if a.Deleted {
 			b.Delete(a.Key())
-			delete(si.docs, a.Key())
 			continue
 		}
 		if err := b.Index(a.Key(), document(a)); err != nil {
@@ -268,11 +280,24 @@ func (si *searchIndex) apply(gen int64, arts ...Article) {
 			return
 		}
 		si.docs[a.Key()] = a
+		si.perLang[a.Lang]++
 	}
 	b.SetInternal(keyGeneration, []byte(strconv.FormatInt(gen, 10)))
 	if err := si.bleve.Batch(b); err != nil {
 		si.log.Error("update knowledge index; it will be rebuilt at next start", "error", err)
 	}
+}
+
+type cachedTerms struct {
+	version int
+	terms   [][]string
+}
+
+// live returns the number of indexed articles in a language.
+func (si *searchIndex) live(lang string) int {
+	si.mu.RLock()
+	defer si.mu.RUnlock()
+	return si.perLang[lang]
 }
 
 func (si *searchIndex) article(key string) (Article, bool) {

@@ -87,8 +87,7 @@ func (s *Service) Search(ctx context.Context, q string, o SearchOptions) ([]Hit,
 	if len(terms) == 0 {
 		return []Hit{}, nil
 	}
-	bq := bleve.NewBooleanQuery()
-	bq.AddShould(termsQuery(terms, o.Lang))
+	bq := s.idx.buildQuery(ctx, terms, o.Lang)
 	var filters []query.Query
 	if !o.IncludeDrafts {
 		filters = append(filters, keyword("status", StatusPublished))
@@ -130,29 +129,98 @@ func keyword(field, v string) query.Query {
 	return q
 }
 
-// termsQuery is one flat disjunction over every (term, field) pair, so
-// Bleve's coordination factor rewards articles that match more of the
-// caller's words, in more of the strong fields.
-func termsQuery(terms []string, lang string) query.Query {
-	var qs []query.Query
-	for _, t := range terms {
-		var fq []query.Query
-		for _, fb := range fieldBoosts {
-			tq := bleve.NewTermQuery(t)
-			tq.SetField(fb.field + "_" + lang)
-			tq.SetBoost(fb.boost)
-			fq = append(fq, tq)
+// On large bases a caller's words that occur in many articles ("how",
+// "получить") make the disjunction walk long posting lists for little
+// information. Past commonTermsMinDocs articles in a language, such terms
+// only add to the score of articles that match a rarer term (Lucene's
+// "common terms" idea). Small bases, like the shipped one, are unaffected.
+const (
+	commonTermsMinDocs = 2000
+	commonTermFraction = 0.02
+)
+
+// buildQuery makes the scoring part of a search; filters are added by
+// the caller.
+func (si *searchIndex) buildQuery(ctx context.Context, terms []string, lang string) *query.BooleanQuery {
+	common := si.commonTerms(ctx, terms, lang)
+	var rare, freq []query.Query
+	for i, t := range terms {
+		if common[i] {
+			freq = append(freq, termClauses(t, lang, true)...)
+		} else {
+			rare = append(rare, termClauses(t, lang, false)...)
 		}
-		if d := fuzziness(t); d > 0 {
-			fz := bleve.NewFuzzyQuery(t)
-			fz.SetField("all_" + lang)
-			fz.SetFuzziness(d)
-			fz.SetBoost(fuzzyBoost)
-			fq = append(fq, fz)
-		}
-		qs = append(qs, fq...)
 	}
-	return bleve.NewDisjunctionQuery(qs...)
+	bq := bleve.NewBooleanQuery()
+	switch {
+	case len(freq) == 0:
+		bq.AddShould(bleve.NewDisjunctionQuery(rare...))
+	case len(rare) == 0:
+		// Nothing rare to anchor on: score the common terms everywhere.
+		var all []query.Query
+		for _, t := range terms {
+			all = append(all, termClauses(t, lang, false)...)
+		}
+		bq.AddShould(bleve.NewDisjunctionQuery(all...))
+	default:
+		bq.AddMust(bleve.NewDisjunctionQuery(rare...))
+		bq.AddShould(bleve.NewDisjunctionQuery(freq...))
+	}
+	return bq
+}
+
+// termClauses matches one term in every field with its boost, plus a
+// fuzzy match on title+questions+tags. The clauses go into one flat
+// disjunction, so Bleve's coordination factor rewards articles matching
+// more of the caller's words, in more of the strong fields. A common term
+// is only looked up in the questions and title.
+func termClauses(t, lang string, common bool) []query.Query {
+	var qs []query.Query
+	for _, fb := range fieldBoosts {
+		if common && fb.field != "questions" && fb.field != "title" {
+			continue
+		}
+		tq := bleve.NewTermQuery(t)
+		tq.SetField(fb.field + "_" + lang)
+		tq.SetBoost(fb.boost)
+		qs = append(qs, tq)
+	}
+	if d := fuzziness(t); d > 0 && !common {
+		fq := bleve.NewFuzzyQuery(t)
+		fq.SetField("all_" + lang)
+		fq.SetFuzziness(d)
+		fq.SetBoost(fuzzyBoost)
+		qs = append(qs, fq)
+	}
+	return qs
+}
+
+// commonTerms marks the terms found in more than commonTermFraction of a
+// large base's articles (in title, questions or tags).
+func (si *searchIndex) commonTerms(ctx context.Context, terms []string, lang string) []bool {
+	common := make([]bool, len(terms))
+	n := si.live(lang)
+	if n < commonTermsMinDocs {
+		return common
+	}
+	adv, err := si.bleve.Advanced()
+	if err != nil {
+		return common
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return common
+	}
+	defer r.Close()
+	for i, t := range terms {
+		tfr, err := r.TermFieldReader(ctx, []byte(t), "all_"+lang, false, false, false)
+		if err != nil {
+			continue
+		}
+		common[i] = float64(tfr.Count()) > commonTermFraction*float64(n)
+		tfr.Close()
+	}
+	return common
 }
 
 // fuzziness is the edit distance tolerated for a (stemmed) term: none for
@@ -194,10 +262,9 @@ func (si *searchIndex) analyze(lang, text string) []string {
 // bestMatch picks the question or title sharing the most terms with the
 // query (near spellings count), for the editor's explanation.
 func (si *searchIndex) bestMatch(a Article, terms []string) (string, float64) {
-	best, bestScore, bestShared := a.Title, 0.0, 0.0
 	candidates := append([]string{a.Title}, a.Questions...)
-	for _, c := range candidates {
-		ct := si.analyze(a.Lang, foldText(c))
+	best, bestScore, bestShared := a.Title, 0.0, 0.0
+	for i, ct := range si.candidateTerms(a) {
 		if len(ct) == 0 {
 			continue
 		}
@@ -217,10 +284,30 @@ func (si *searchIndex) bestMatch(a Article, terms []string) (string, float64) {
 		// Prefer the candidate that is mostly made of the query's words.
 		score := shared / math.Sqrt(float64(len(ct)))
 		if score > bestScore {
-			best, bestScore, bestShared = c, score, shared
+			best, bestScore, bestShared = candidates[i], score, shared
 		}
 	}
 	return best, bestShared / float64(len(terms))
+}
+
+// candidateTerms returns the analyzed title and questions of an article,
+// cached per version: analysis costs more than the search itself.
+func (si *searchIndex) candidateTerms(a Article) [][]string {
+	si.termsMu.Lock()
+	c, ok := si.terms[a.Key()]
+	si.termsMu.Unlock()
+	if ok && c.version == a.Version {
+		return c.terms
+	}
+	ts := make([][]string, 0, 1+len(a.Questions))
+	ts = append(ts, si.analyze(a.Lang, foldText(a.Title)))
+	for _, q := range a.Questions {
+		ts = append(ts, si.analyze(a.Lang, foldText(q)))
+	}
+	si.termsMu.Lock()
+	si.terms[a.Key()] = cachedTerms{version: a.Version, terms: ts}
+	si.termsMu.Unlock()
+	return ts
 }
 
 // levenshtein returns the edit distance of a and b, or max+1 once it is

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Synthetic knowledge bases for benchmarks and load tests: deterministic
@@ -32,8 +34,32 @@ var synthVocab = map[string]struct {
 }
 
 type synthGen struct {
-	r *rand.Rand
+	r     *rand.Rand
+	words map[string][]string   // per language: a vocabulary of real and made-up words
+	zipf  map[string]*rand.Zipf // word ranks follow Zipf's law, as in real text
 }
+
+func newSynthGen(seed uint64) synthGen {
+	g := synthGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		words: map[string][]string{}, zipf: map[string]*rand.Zipf{}}
+	for _, lang := range Languages {
+		v := synthVocab[lang]
+		ws := append(append(append([]string{}, v.nouns...), v.verbs...), v.adjs...)
+		for len(ws) < synthVocabSize {
+			ws = append(ws, g.rare(lang))
+		}
+		g.words[lang] = ws
+		g.zipf[lang] = rand.NewZipf(g.r, 1.1, 2, uint64(len(ws)-1))
+	}
+	return g
+}
+
+// synthVocabSize is the number of distinct words per language besides the
+// per-article rare ones; real knowledge bases of this size use a few
+// thousand words.
+const synthVocabSize = 5000
+
+func (g synthGen) word(lang string) string { return g.words[lang][g.zipf[lang].Uint64()] }
 
 func (g synthGen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
 
@@ -50,7 +76,7 @@ func (g synthGen) rare(lang string) string {
 
 func (g synthGen) phrase(lang string, rare string) string {
 	v := synthVocab[lang]
-	return g.pick(v.adjs) + " " + g.pick(v.nouns) + " " + rare
+	return g.pick(v.adjs) + " " + g.pick(v.nouns) + " " + g.word(lang) + " " + rare
 }
 
 func (g synthGen) question(lang, rare string) string {
@@ -62,14 +88,19 @@ func (g synthGen) question(lang, rare string) string {
 
 func (g synthGen) sentence(lang, rare string) string {
 	v := synthVocab[lang]
-	s := fmt.Sprintf("%s %s %s %s %d", g.pick(v.verbs), g.phrase(lang, rare), g.pick(v.nouns), g.pick(v.adjs), 1+g.r.IntN(900))
-	return strings.ToUpper(s[:1]) + s[1:] + "."
+	words := []string{g.pick(v.verbs), g.phrase(lang, rare)}
+	for range 3 + g.r.IntN(8) {
+		words = append(words, g.word(lang))
+	}
+	s := strings.Join(words, " ") + fmt.Sprintf(" %d", 1+g.r.IntN(900))
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:] + "."
 }
 
 // Synthetic returns n published articles, half Russian and half English
 // (the same ids in both), deterministic for seed.
 func Synthetic(n int, seed uint64) []Article {
-	g := synthGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	g := newSynthGen(seed)
 	out := make([]Article, 0, n)
 	for i := range n {
 		lang := Languages[i%len(Languages)]
@@ -81,7 +112,7 @@ func Synthetic(n int, seed uint64) []Article {
 			a.Questions = append(a.Questions, g.question(lang, rare))
 		}
 		for range 2 + g.r.IntN(3) {
-			a.Tags = append(a.Tags, g.pick(synthVocab[lang].nouns))
+			a.Tags = append(a.Tags, g.word(lang))
 		}
 		a.Spoken = g.sentence(lang, rare) + " " + g.sentence(lang, g.rare(lang))
 		var body []string
@@ -109,7 +140,7 @@ type SyntheticQuery struct{ Lang, Text string }
 // SyntheticQueries returns n questions in the style of Synthetic articles,
 // a third of them with a typo, for benchmarks.
 func SyntheticQueries(n int, seed uint64) []SyntheticQuery {
-	g := synthGen{r: rand.New(rand.NewPCG(seed, seed^0x51afd7ed558ccd))}
+	g := newSynthGen(seed)
 	out := make([]SyntheticQuery, 0, n)
 	for i := range n {
 		lang := Languages[i%len(Languages)]
