@@ -43,7 +43,7 @@ type posting struct {
 // faqDoc is one phrasing of one article.
 type faqDoc struct {
 	art    int
-	weight float64 // how much a match on this phrasing counts
+	weight float64            // how much a match on this phrasing counts
 	vec    map[uint32]float64 // only while building
 	norm   float64
 }
