@@ -106,7 +106,7 @@ func benchAppeals(ctx context.Context, w io.Writer) error {
 		len(samples), apct(samples, 50).Round(time.Microsecond), apct(samples, 99).Round(time.Microsecond), samples[len(samples)-1].Round(time.Microsecond))
 
 	heap0, rss0 := memNow()
-	queued, err := queueOpenAppeals(ctx, svc, center)
+	queued, err := queueOpenAppeals(ctx, svc, center, 10000)
 	if err != nil {
 		return err
 	}
@@ -270,8 +270,8 @@ func offerLatency(ctx context.Context, center *handoff.Center, base string, n in
 	return out, nil
 }
 
-// queueOpenAppeals loads every open appeal from the database and queues it.
-func queueOpenAppeals(ctx context.Context, svc *appeal.Service, center *handoff.Center) (int, error) {
+// queueOpenAppeals loads up to limit open appeals from the database and queues them.
+func queueOpenAppeals(ctx context.Context, svc *appeal.Service, center *handoff.Center, limit int) (int, error) {
 	n := 0
 	for offset := 0; ; offset += 500 {
 		list, err := svc.List(ctx, appeal.Filter{Open: true, Limit: 500, Offset: offset})
@@ -279,6 +279,9 @@ func queueOpenAppeals(ctx context.Context, svc *appeal.Service, center *handoff.
 			return n, err
 		}
 		for _, ap := range list {
+			if n == limit {
+				return n, nil
+			}
 			full, err := svc.Get(ctx, ap.Number)
 			if err != nil {
 				return n, err
