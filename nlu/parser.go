@@ -173,6 +173,10 @@ func expectBias(probs []float64, expect string, ts []textnorm.Token) {
 		for _, in := range intents {
 			probs[slices.Index(Intents, in)] *= 3
 		}
+		if expect != ExpectYesNo && expect != ExpectLanguage {
+			// A number where a number was asked for settles it.
+			probs[slices.Index(Intents, intents[0])] += 1
+		}
 		sum := 0.0
 		for _, v := range probs {
 			sum += v
@@ -185,11 +189,11 @@ func expectBias(probs []float64, expect string, ts []textnorm.Token) {
 	case ExpectYesNo:
 		boost(IntentYes, IntentNo)
 	case ExpectAppealNumber:
-		if hasNumber(ts) {
+		if mostlyNumber(ts) {
 			boost(IntentCheckStatus)
 		}
 	case ExpectPhone:
-		if hasNumber(ts) {
+		if mostlyNumber(ts) {
 			boost(IntentCallback)
 		}
 	case ExpectLanguage:
@@ -197,8 +201,16 @@ func expectBias(probs []float64, expect string, ts []textnorm.Token) {
 	}
 }
 
-func hasNumber(ts []textnorm.Token) bool {
-	return slices.ContainsFunc(ts, func(t textnorm.Token) bool { return t.Num })
+// mostlyNumber: the caller just read out a number ("номер 5 5 1 0"), a
+// reply to "name the number" whatever the classifier makes of it.
+func mostlyNumber(ts []textnorm.Token) bool {
+	num := 0
+	for _, t := range ts {
+		if t.Num {
+			num++
+		}
+	}
+	return num > 0 && len(ts)-num <= 2
 }
 
 // retrieve blends the built-in article matching with the external

@@ -56,6 +56,9 @@ func extractSlots(in slotInput) map[string]string {
 	if d, ok := findDate(ts, used, in.now); ok {
 		slots[SlotDate] = d
 	}
+	if d, ok := findPassport(ts, used); ok {
+		slots[SlotPassport] = d
+	}
 	for _, r := range numberRuns(ts, used) {
 		kind := classifyRun(r, ts, in)
 		if kind == "" {
@@ -122,10 +125,11 @@ var (
 )
 
 // near reports whether a keyword appears among the few words before the
-// run (or right after it: "88 20 41 это номер обращения").
-func near(ts []textnorm.Token, r numRun, words []string) bool {
+// run. after widens the window past the run ("88 20 41 это номер
+// обращения"), for keywords that are not followed by another number.
+func near(ts []textnorm.Token, r numRun, words []string, after int) bool {
 	from := max(0, r.start-4)
-	to := min(len(ts), r.end+3)
+	to := min(len(ts), r.end+after)
 	for k := from; k < to; k++ {
 		if k >= r.start && k < r.end || ts[k].Num {
 			continue
@@ -146,19 +150,19 @@ func classifyRun(r numRun, ts []textnorm.Token, in slotInput) string {
 	n := len(d)
 	phoneLike := n == 11 && (d[0] == '7' || d[0] == '8') || n == 10 && d[0] == '9'
 	switch {
-	case near(ts, r, snilsWords) && n == 11:
+	case near(ts, r, snilsWords, 0) && n == 11:
 		if ValidSNILS(d) {
 			return SlotSNILS
 		}
 		return ""
-	case near(ts, r, innWords) && (n == 10 || n == 12):
+	case near(ts, r, innWords, 0) && (n == 10 || n == 12):
 		if ValidINN(d) {
 			return SlotINN
 		}
 		return ""
-	case near(ts, r, passportWords) && n == 10:
+	case near(ts, r, passportWords, 0) && n == 10:
 		return SlotPassport
-	case near(ts, r, phoneWords) && phoneLike:
+	case near(ts, r, phoneWords, 0) && phoneLike:
 		return SlotPhone
 	}
 	switch in.expect {
@@ -187,7 +191,7 @@ func classifyRun(r numRun, ts []textnorm.Token, in slotInput) string {
 	if n == 11 && ValidSNILS(d) && !phoneLike {
 		return SlotSNILS
 	}
-	if in.intent == IntentCheckStatus || near(ts, r, appealWords) {
+	if in.intent == IntentCheckStatus || near(ts, r, appealWords, 3) {
 		if phoneLike && in.intent != IntentCheckStatus {
 			return SlotPhone
 		}
@@ -384,7 +388,7 @@ func targetLanguage(ts []textnorm.Token, spoken string) string {
 		w := 1
 		for k := max(0, i-3); k < i; k++ {
 			switch ts[k].Text {
-			case "не", "dont", "doesnt", "not", "cant", "nobody", "никто", "no":
+			case "не", "dont", "doesnt", "not", "cant", "nobody", "никто", "no", "плохо", "poorly":
 				w = -1
 			}
 		}
@@ -411,4 +415,36 @@ func other(lang string) string {
 		return "ru"
 	}
 	return "en"
+}
+
+// findPassport reads a passport number said after "паспорт"/"passport":
+// a four-digit series and a six-digit number, often with "серия" and
+// "номер" between the groups.
+func findPassport(ts []textnorm.Token, used []bool) (string, bool) {
+	for i, t := range ts {
+		if !strings.HasPrefix(t.Text, "паспорт") && !strings.HasPrefix(t.Text, "passport") {
+			continue
+		}
+		var b strings.Builder
+		var idx []int
+		for k := i + 1; k < len(ts) && k <= i+8 && b.Len() < 10; k++ {
+			switch {
+			case ts[k].Num && !used[k]:
+				b.WriteString(ts[k].Text)
+				idx = append(idx, k)
+			case ts[k].Text == "серия" || ts[k].Text == "номер" || ts[k].Text == "series" || ts[k].Text == "number" || ts[k].Text == "мой" || ts[k].Text == "my" || ts[k].Text == "is":
+			default:
+				if b.Len() > 0 {
+					k = len(ts)
+				}
+			}
+		}
+		if b.Len() == 10 {
+			for _, k := range idx {
+				used[k] = true
+			}
+			return b.String(), true
+		}
+	}
+	return "", false
 }
