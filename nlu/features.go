@@ -127,3 +127,19 @@ func featurize(ts []textnorm.Token) []feature {
 	slices.SortFunc(fs, func(a, b feature) int { return cmp.Compare(a.idx, b.idx) })
 	return fs
 }
+
+// queueFeatures adds a strong topic signal to x for the queue classifier:
+// the topic words decide the queue far more than they decide the intent.
+func queueFeatures(x []feature, ts []textnorm.Token) []feature {
+	qs := topicIdx.topics(ts)
+	if len(qs) == 0 {
+		return x
+	}
+	out := slices.Clone(x)
+	for _, q := range qs {
+		h := fnv.New32a()
+		h.Write([]byte("qtopic:" + q))
+		out = append(out, feature{h.Sum32() & (1<<featureBits - 1), 2})
+	}
+	return out
+}

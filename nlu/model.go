@@ -87,6 +87,14 @@ func trainLang(hand, articles []Sample, p trainParams) (*langModel, error) {
 		return out
 	}
 	hx, ax := featOf(hand), featOf(articles)
+	qfeatOf := func(ss []Sample, xs [][]feature) [][]feature {
+		out := make([][]feature, len(ss))
+		for i, s := range ss {
+			out[i] = queueFeatures(xs[i], textnorm.Tokens(s.Text))
+		}
+		return out
+	}
+	hq, aq := qfeatOf(hand, hx), qfeatOf(articles, ax)
 
 	examples := func(xs [][]feature, ss []Sample, label func(Sample) int) []example {
 		out := make([]example, len(ss))
@@ -110,7 +118,7 @@ func trainLang(hand, articles []Sample, p trainParams) (*langModel, error) {
 			intentData = append(intentData, example{x: x, y: faq})
 		}
 	}
-	queueData := append(examples(hx, hand, byQueue), examples(ax, articles, byQueue)...)
+	queueData := append(examples(hq, hand, byQueue), examples(aq, articles, byQueue)...)
 	return &langModel{
 		intent: fitCalibrated(Intents, weighted(intentData, len(Intents)), p),
 		queue:  fitCalibrated(Queues, weighted(queueData, len(Queues)), p),

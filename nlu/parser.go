@@ -140,7 +140,7 @@ func (p *Parser) Parse(ctx context.Context, text string, hint Hint) (Result, err
 	x := featurize(ts)
 	probs := m.intent.predict(x)
 	expectBias(probs, hint.Expect, ts)
-	qprobs := m.queue.predict(x)
+	qprobs := m.queue.predict(queueFeatures(x, ts))
 
 	var cands []Candidate
 	// Retrieval is the costly step; a firm command ("да", "operator")
