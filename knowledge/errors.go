@@ -17,7 +17,6 @@ var (
 	ErrEmptyQuery      = errors.New("knowledge: empty query")
 	ErrNotDeleted      = errors.New("knowledge: article is not deleted")
 	ErrClosed          = errors.New("knowledge: service is closed")
-	ErrImport          = errors.New("knowledge: import rejected")
 )
 
 // FieldError is a problem in one article file, named by file and field so an

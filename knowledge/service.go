@@ -271,16 +271,19 @@ func (s *Service) Delete(ctx context.Context, id, lang string, expectedVersion i
 	return err
 }
 
-// Restore undeletes an article as a new version. Restoring a live article
-// is a no-op.
+// Restore undeletes an article as a new version. Restoring an article that
+// is not in the trash returns ErrNotDeleted.
 func (s *Service) Restore(ctx context.Context, id, lang string, actor string) (Article, error) {
 	return s.write(ctx, id, lang, "restore", actor, func(cur Article, exists bool) (Article, bool, error) {
 		if !exists {
 			return Article{}, false, fmt.Errorf("%w: %s/%s", ErrNotFound, lang, id)
 		}
+		if !cur.Deleted {
+			return Article{}, false, fmt.Errorf("%w: %s", ErrNotDeleted, cur.Key())
+		}
 		next := cur
 		next.Deleted = false
-		return next, cur.Deleted, nil
+		return next, true, nil
 	})
 }
 

@@ -277,6 +277,9 @@ func TestSoftDeleteAndRestore(t *testing.T) {
 	if err != nil || r.Deleted || r.Version != 3 || r.Title != "Не получается войти на госуслуги" {
 		t.Fatalf("restore: %+v %v", r, err)
 	}
+	if _, err := s.Restore(ctx, "portal-login", "ru", "alice"); !errors.Is(err, ErrNotDeleted) {
+		t.Errorf("restore a live article: %v", err)
+	}
 	if _, err := s.Restore(ctx, "nope", "ru", "alice"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("restore missing: %v", err)
 	}
