@@ -11,7 +11,7 @@ SETUP_STAMP := .cache/setup.stamp
 RUN_ARGS    ?=
 TEST_FLAGS  ?= -count=1 -timeout 15m
 
-.PHONY: all setup build run test test-short bench fuzz vet clean
+.PHONY: all setup build run test test-short bench eval fuzz vet clean
 
 all: build
 
@@ -37,6 +37,11 @@ test-short: $(SETUP_STAMP)
 # Writes docs/benchmarks.md from measurements taken on this machine.
 bench: $(SETUP_STAMP)
 	$(GO) run ./cmd/benchmark -out docs/benchmarks.md
+
+# Accuracy on ../shared/eval/dev.jsonl (each tool says so and exits 0 when it is absent).
+EVAL_DATA ?= ../shared/eval/dev.jsonl
+eval: $(SETUP_STAMP)
+	$(GO) run ./cmd/eval -data $(EVAL_DATA)
 
 # A short run of every fuzz target (go test -fuzz takes one target at a time).
 FUZZTIME ?= 20s
