@@ -71,3 +71,21 @@ func TestResultLogsMasked(t *testing.T) {
 		t.Errorf("log lacks the intent: %s", buf.String())
 	}
 }
+
+func TestParseConcurrent(t *testing.T) {
+	p := testParser(t)
+	done := make(chan struct{})
+	for i := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				if _, err := p.Parse(context.Background(), []string{"да", "what are your hours", "перезвоните мне", "статус 123456"}[i], Hint{}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+}
