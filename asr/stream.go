@@ -138,6 +138,15 @@ func (s *stream) Write(f audio.Frame) error {
 }
 
 func (s *stream) send(m message) error {
+	// A stream that has ended takes nothing, even if its queue has room
+	// (select would pick a ready case at random).
+	select {
+	case <-s.done:
+		return ErrClosed
+	case <-s.ctx.Done():
+		return ErrClosed
+	default:
+	}
 	select {
 	case s.in <- m:
 		return nil
