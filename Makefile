@@ -42,6 +42,7 @@ bench: $(SETUP_STAMP)
 EVAL_DATA ?= ../shared/eval/dev.jsonl
 eval: $(SETUP_STAMP)
 	$(GO) run ./cmd/eval -data $(EVAL_DATA)
+	$(GO) run ./cmd/evalnlu -data $(EVAL_DATA)
 
 # A short run of every fuzz target (go test -fuzz takes one target at a time).
 FUZZTIME ?= 20s

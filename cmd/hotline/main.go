@@ -33,6 +33,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the hotline service (HTTP, SIP, bot)", runServe},
 		{"transcribe", "print what speech recognition hears in WAV files", runTranscribe},
+		{"ask", "answer questions from the embedded knowledge base", runAsk},
 		{"models", "list or download speech recognition models", runModels},
 		{"users", "manage accounts (add, passwd, list)", runUsers},
 		{"version", "print the version", runVersion},
