@@ -28,10 +28,11 @@ type askReply struct {
 // into the binary: TEXT, or one question per stdin line. Each answer is
 // what the bot would say to that utterance as the first turn of a call.
 func runAsk(ctx context.Context, c *cli, args []string) error {
-	fs := newFlagSet(c, "ask", "[--lang ru|en] [--json] [TEXT]")
+	fs := newFlagSet(c, "ask", "[--lang ru|en] [--json|--text] [TEXT]")
 	cfgPath := fs.String("config", "", "configuration file")
 	lang := fs.String("lang", "", "language of the conversation, used when the text does not tell (ru or en)")
-	asJSON := fs.Bool("json", false, `print one JSON object per question: {"lang","intent","confidence","queue","slots","answer","article_id"}`)
+	_ = fs.Bool("json", true, `print one JSON object per question: {"lang","intent","confidence","queue","slots","answer","article_id"} (the default)`)
+	asText := fs.Bool("text", false, "print one readable line per question instead of JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,6 +42,9 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 	cfg, err := loadConfig(c, *cfgPath)
 	if err != nil {
 		return err
+	}
+	if cfg.Log.Level == "info" {
+		cfg.Log.Level = "warn" // a one-shot tool: start-up chatter would bury the answers
 	}
 	log := newLogger(c.stderr, cfg.Log)
 	p, err := nlu.OpenEmbedded(ctx, log, nlu.WithAppealValidator(func(s string) bool { return appeal.ValidNumber(s) == nil }))
@@ -54,7 +58,7 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printReply(c.stdout, r, *asJSON)
+		return printReply(c.stdout, r, !*asText)
 	}
 	if fs.NArg() > 0 {
 		return answer(strings.Join(fs.Args(), " "))
