@@ -743,16 +743,21 @@ func (d *dialog) main(ctx context.Context, text string, u Understanding) {
 	if d.st != stMain {
 		d.st = stMain
 	}
-	switch u.Intent {
-	case "":
+	switch {
+	case u.Intent == "" && len(words(text)) == 0:
 		d.say(p.Empty)
 		d.reprompt()
 		return
-	case IntentYes:
+	case u.Intent == "" || (u.Intent == IntentYes || u.Intent == IntentNo) && u.Confidence < 0.8 && yesNoWord(text) == "":
+		// Fillers only, or a shaky yes/no where no question was asked:
+		// nothing understood.
+		d.failed(ctx, ReasonNotUnderstood)
+		return
+	case u.Intent == IntentYes:
 		d.noStreak = 0
 		d.say(p.Listening)
 		return
-	case IntentNo:
+	case u.Intent == IntentNo:
 		d.noStreak++
 		if d.noStreak >= d.s.cfg.MaxNo {
 			d.offerOperator(ReasonNotUnderstood)
