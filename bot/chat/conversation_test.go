@@ -135,9 +135,9 @@ func TestLanguageSwitchMidConversation(t *testing.T) {
 func TestOutOfHoursOffersCallback(t *testing.T) {
 	skipShort(t)
 	for _, tc := range []struct {
-		lang                             string
+		lang                            string
 		ask, yes, phone, when, wantWhen string
-		wantHours, wantDone, wantPhone   string
+		wantHours, wantDone, wantPhone  string
 	}{
 		{"ru", "позовите оператора", "да", "8 912 345 67 89", "завтра утром", "завтра после 10:00", "с 8:00 до 20:00", "Заявка на обратный звонок принята", "номер телефона"},
 		{"en", "I want to talk to an operator", "yes", "+7 912 345 67 89", "any time", "tomorrow after 10:00", "8:00 to 20:00", "callback request is registered", "phone number"},
