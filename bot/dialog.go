@@ -466,8 +466,12 @@ func (d *dialog) text(ctx context.Context, raw string) {
 		d.relay(ctx, turn)
 		return
 	}
+	// Injection checks see the raw text (tags like <system> are a sign);
+	// everything after sees it without markup.
+	injection := isInjection(text)
+	text = stripMarkup(text)
 	switch {
-	case text == "":
+	case text == "" || len(words(text)) == 0 && !injection:
 		d.s.addTurn(turn)
 		d.silences++
 		if d.silences > d.s.cfg.NoInputRetries {
@@ -488,7 +492,7 @@ func (d *dialog) text(ctx context.Context, raw string) {
 		d.sayIn("en", promptsEN.OtherLanguage)
 		d.reprompt()
 		return
-	case isInjection(text):
+	case injection:
 		d.s.addTurn(turn)
 		d.say(p.Injection)
 		d.reprompt()

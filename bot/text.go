@@ -49,6 +49,18 @@ var injectionPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)<\s*/?\s*(system|assistant|im_start|im_end)\b|\[\s*INST\s*\]`),
 }
 
+// markup matches HTML-like tags: pasted markup is not something a caller
+// says, and it must not steer language detection or the parser.
+var markup = regexp.MustCompile(`<[^<>]{0,200}>`)
+
+// stripMarkup removes tags, keeping the text between them.
+func stripMarkup(text string) string {
+	if !strings.ContainsRune(text, '<') {
+		return text
+	}
+	return strings.TrimSpace(markup.ReplaceAllString(text, " "))
+}
+
 func isInjection(text string) bool {
 	for _, re := range injectionPatterns {
 		if re.MatchString(text) {

@@ -78,7 +78,10 @@
       case "typing": setStatus(t("typing")); break;
       case "listening": greeted = true; setStatus(t("online")); break;
       case "agent": add("agent", m.text || ""); break;
-      case "handoff": add("system", t("handoff") + (m.appeal_number || "")); break;
+      case "handoff":
+        // grouped as the bot reads it: 123 456 789 0
+        add("system", t("handoff") + (m.appeal_number || "").replace(/^(\d{3})(\d{3})(\d{3})(\d)$/, "$1 $2 $3 $4"));
+        break;
       case "error": add("error", m.text || ""); setStatus(t("online")); break;
       case "end": finish(t("closed")); break;
     }
