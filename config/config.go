@@ -26,11 +26,14 @@ var defaultYAML []byte
 
 // Config is the whole service configuration.
 type Config struct {
-	Log     Log    `yaml:"log"`
-	HTTP    HTTP   `yaml:"http"`
-	SIP     SIP    `yaml:"sip"`
-	DataDir string `yaml:"data_dir"`
-	ASR     ASR    `yaml:"asr"`
+	Log     Log     `yaml:"log"`
+	HTTP    HTTP    `yaml:"http"`
+	SIP     SIP     `yaml:"sip"`
+	DataDir string  `yaml:"data_dir"`
+	ASR     ASR     `yaml:"asr"`
+	Appeals Appeals `yaml:"appeals"`
+	Queues  Queues  `yaml:"queues"`
+	Desk    Desk    `yaml:"desk"`
 }
 
 type Log struct {
@@ -175,6 +178,7 @@ func (c *Config) Validate() error {
 	if c.ASR.VAD.Hangover < 100*time.Millisecond || c.ASR.VAD.Hangover > 10*time.Second {
 		bad("asr.vad.hangover", "must be between 100ms and 10s, got %s", c.ASR.VAD.Hangover)
 	}
+	c.validateAppeals(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}
