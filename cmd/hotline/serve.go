@@ -42,11 +42,16 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 
 	srv := web.New(web.WithLogger(log), web.WithVersion(version))
 	srv.AddReadiness("database", db.PingContext)
-	kb, err := mountKnowledge(ctx, cfg, db, srv, log)
+	kb, au, err := mountKnowledge(ctx, cfg, db, srv, log)
 	if err != nil {
 		return err
 	}
 	defer kb.Close()
+	ap, err := mountAppeals(ctx, cfg, db, srv, au, log)
+	if err != nil {
+		return err
+	}
+	defer ap.Close()
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -77,9 +76,6 @@ func (a *appeals) Close() error {
 //	if err != nil { return err }
 //	defer ap.Close()
 func startAppeals(ctx context.Context, log *slog.Logger, db *sql.DB, api *gin.RouterGroup, authSvc *auth.Service, cfg appealsConfig) (*appeals, error) {
-	if cfg.EncryptionKey == "" {
-		cfg.EncryptionKey = os.Getenv("HOTLINE_APPEALS_ENCRYPTION_KEY")
-	}
 	if cfg.EncryptionKey == "" {
 		return nil, errors.New("appeals: set appeals.encryption_key or HOTLINE_APPEALS_ENCRYPTION_KEY (32 random bytes, base64: openssl rand -base64 32)")
 	}

@@ -15,20 +15,21 @@ import (
 
 // mountKnowledge opens accounts and the knowledge base on db, mounts the
 // login API, the knowledge base API and the web editor on srv, and makes
-// sure somebody can log in. The caller closes the returned service.
-func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *web.Server, log *slog.Logger) (*knowledge.Service, error) {
+// sure somebody can log in. The caller closes the returned knowledge
+// service; the accounts service guards the other APIs.
+func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *web.Server, log *slog.Logger) (*knowledge.Service, *auth.Service, error) {
 	au, err := auth.Open(ctx, db,
 		auth.WithLogger(log.With("component", "auth")),
 		auth.WithInitialPasswordFile(cfg.Path("initial-admin-password")))
 	if err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
+		return nil, nil, fmt.Errorf("accounts: %w", err)
 	}
 	if _, err := au.Bootstrap(ctx); err != nil { // logs the file's path, never the password
-		return nil, fmt.Errorf("accounts: %w", err)
+		return nil, nil, fmt.Errorf("accounts: %w", err)
 	}
 	kb, err := knowledge.Open(ctx, db, cfg.Path("kb.bleve"), knowledge.WithLogger(log))
 	if err != nil {
-		return nil, fmt.Errorf("knowledge base: %w", err)
+		return nil, nil, fmt.Errorf("knowledge base: %w", err)
 	}
 	// A search that runs end to end proves the index is open and answering.
 	srv.AddReadiness("knowledge", func(ctx context.Context) error {
@@ -39,5 +40,5 @@ func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *we
 	au.Register(api)
 	kbapi.Register(api, kb, au, kbapi.WithLogger(log.With("component", "kbapi")))
 	kbapi.RegisterUI(srv.Router())
-	return kb, nil
+	return kb, au, nil
 }
