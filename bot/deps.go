@@ -51,6 +51,9 @@ const (
 	SlotAppealNumber = "appeal_number"
 	SlotPhone        = "phone"
 	SlotLanguage     = "language"
+	// SlotDigits is every number in the utterance as digits, numbers said
+	// as words included: the fallback where the bot asked for digits.
+	SlotDigits = "digits"
 )
 
 // Understanding is what an utterance means.

@@ -564,6 +564,9 @@ func (d *dialog) utterance(ctx context.Context, text string, u Understanding) {
 		if d.st != stStatusNumber {
 			slot = u.Slots[SlotPhone]
 		}
+		if slot == "" {
+			slot = u.Slots[SlotDigits]
+		}
 		if slot == "" && digitsOf(text) == "" && u.Intent != "" && u.Confidence >= 0.6 &&
 			u.Intent != IntentCheckStatus && u.Intent != IntentCallback {
 			// Not a number but a new request ("actually, how do I ...").
@@ -621,7 +624,7 @@ func (d *dialog) global(ctx context.Context, text string, u Understanding) bool 
 		return false
 	}
 	digitState := d.st == stStatusNumber || d.st == stStatusFactor || d.st == stPhone
-	if digitState && digitsOf(text) != "" {
+	if digitState && (digitsOf(text) != "" || u.Slots[SlotDigits] != "") {
 		return false
 	}
 	if u.Confidence < d.s.cfg.ClarifyThreshold {

@@ -15,6 +15,7 @@ import (
 	"github.com/hotline-ivr/hotline/handoff"
 	"github.com/hotline-ivr/hotline/knowledge"
 	"github.com/hotline-ivr/hotline/nlu"
+	"github.com/hotline-ivr/hotline/nlu/textnorm"
 )
 
 // Parser is what Understander needs of nlu.
@@ -37,7 +38,21 @@ func (u Understander) Parse(ctx context.Context, text string, h bot.Hint) (bot.U
 	}
 	out := bot.Understanding{
 		Lang: r.Lang, LangConfidence: r.LangConfidence, Intent: r.Intent, Confidence: r.Confidence,
-		Queue: r.Queue, Slots: r.Slots,
+		Queue: r.Queue, Slots: map[string]string{},
+	}
+	for k, v := range r.Slots {
+		out.Slots[k] = v
+	}
+	// Every number said, as digits: a recogniser writes "четыре пять шесть
+	// семь" where the bot asked for the last 4 digits of a phone.
+	var digits strings.Builder
+	for _, t := range textnorm.Tokens(text) {
+		if t.Num && !t.Ordinal {
+			digits.WriteString(t.Text)
+		}
+	}
+	if digits.Len() > 0 {
+		out.Slots[bot.SlotDigits] = digits.String()
 	}
 	// A number that fails its check digit is still passed on: the bot
 	// reads what it heard back and asks again.
