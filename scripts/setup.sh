@@ -12,6 +12,7 @@ APT_PACKAGES=(
   sox
   libspandsp-dev sip-tester baresip   # telephony: G.722 codec, SIPp and softphone for SIP tests
   chromium fonts-dejavu-core   # headless browser for the web editor's end-to-end test
+  espeak-ng libespeak-ng-dev festival festvox-us-slt-hts   # speech synthesis (tts/espeak, tts/festival)
 )
 
 VOSK_VERSION=0.3.39
