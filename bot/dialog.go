@@ -232,8 +232,10 @@ func (d *dialog) flush(ctx context.Context) {
 	if d.ended {
 		return
 	}
-	d.s.emit(Event{Kind: EventReplyEnd})
+	// Armed before ReplyEnd goes out, so whoever sees ReplyEnd knows the
+	// silence timer is running.
 	d.arm()
+	d.s.emit(Event{Kind: EventReplyEnd})
 }
 
 // arm (re)starts the no-input timer; an agent's chat has none.
@@ -333,6 +335,11 @@ func (d *dialog) handle(ctx context.Context, in Input) {
 		return
 	case InputHangup:
 		d.hangup(ctx, EndHangup)
+		return
+	case InputReplyDone:
+		if d.timer != nil {
+			d.arm() // restart the silence timer from now
+		}
 		return
 	case InputNoInput:
 		d.noInput(ctx, true)

@@ -45,6 +45,25 @@ func (t *fakeTimer) Stop() bool {
 	return was
 }
 
+// waitTimer waits until a live timer is due at at: the session's goroutine
+// has armed it.
+func (c *fakeClock) waitTimer(t *testing.T, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		c.mu.Lock()
+		for _, tm := range c.timers {
+			if !tm.stopped && tm.at.Equal(at) {
+				c.mu.Unlock()
+				return
+			}
+		}
+		c.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("no timer armed for %v", at)
+}
+
 // Advance moves time on and runs the timers that came due.
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()

@@ -28,12 +28,16 @@ const (
 	InputLanguage                         // the channel's language control: Lang
 	InputAgentText                        // the agent who took the chat wrote Text
 	InputHangup                           // the caller left
+	// InputReplyDone: the channel finished playing the bot's reply. Voice
+	// sends it so that silence is timed from the end of the audio, not
+	// from when the text was ready.
+	InputReplyDone
 )
 
 var inputNames = map[InputKind]string{
 	InputText: "text", InputDTMF: "dtmf", InputSpeechStart: "speech_start", InputPartial: "partial",
 	InputFinal: "final", InputNoInput: "no_input", InputLanguage: "language", InputAgentText: "agent_text",
-	InputHangup: "hangup",
+	InputHangup: "hangup", InputReplyDone: "reply_done",
 }
 
 func (k InputKind) String() string { return inputNames[k] }

@@ -497,3 +497,21 @@ func TestCloseIsIdempotentAndHangupEnds(t *testing.T) {
 		t.Fatal("Close hung with an unread event channel")
 	}
 }
+
+func TestReplyDoneRestartsSilenceTimer(t *testing.T) {
+	h := newHarness(t, Config{Lang: "ru", NoInput: 8 * time.Second})
+	h.turn()
+	h.clock.Advance(6 * time.Second) // the greeting is still playing
+	if err := h.s.Send(context.Background(), Input{Kind: InputReplyDone}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.waitTimer(t, mondayNoon.Add(14*time.Second))
+	h.clock.Advance(6 * time.Second)
+	select {
+	case ev := <-h.s.Events():
+		t.Fatalf("re-prompt 6 s after the audio ended: %+v", ev)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.clock.Advance(2 * time.Second)
+	contains(t, h.turn(), "Вы меня слышите?")
+}
