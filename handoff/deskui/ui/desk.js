@@ -116,6 +116,14 @@ function duration(sec) {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
+// short is a duration for table cells: 45 s, 3:05, 1:02:00.
+function short(sec) {
+  sec = Math.max(0, Math.round(sec));
+  if (sec < 60) return `${sec} s`;
+  const h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = String(sec % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
 const clock = (t) => new Date(t).toLocaleTimeString('en-GB');
 const dateTime = (t) => new Date(t).toLocaleString('en-GB');
 
@@ -241,7 +249,7 @@ function connect() {
 async function scheduleReconnect() {
   // A closed feed may mean the session ended: then log in again.
   try { await api('GET', '/auth/me'); } catch (e) { if (e.status === 401) return; }
-  const base = Math.min(15000, 500 * 2 ** state.attempt);
+  const base = Math.min(15000, 250 * 2 ** state.attempt);
   const delay = Math.round(base * (0.75 + Math.random() / 2)); // jitter: agents do not reconnect in lockstep
   state.attempt++;
   const until = Date.now() + delay;
@@ -349,12 +357,13 @@ function renderQueues() {
   for (const q of state.queues) {
     const name = el('th', { scope: 'row' }, el('span', { text: q.title || q.name }), el('span', { class: 'muted small', text: ` ${q.name}` }));
     if (!q.open) name.append(el('span', { class: 'badge state-away', text: q.next_open ? `closed until ${dateTime(q.next_open)}` : 'closed' }));
-    const waiting = q.callbacks ? `${q.waiting} (+${q.callbacks} callbacks)` : String(q.waiting);
+    const waiting = el('td', { class: 'num' }, el('span', { 'data-field': 'waiting', text: String(q.waiting) }));
+    if (q.waiting) waiting.append(el('br'), el('span', { class: 'muted small', text: `longest ${short(q.oldest_wait_seconds)}` }));
+    if (q.callbacks) waiting.append(el('br'), el('span', { class: 'muted small', text: `+${q.callbacks} callbacks` }));
     body.append(el('tr', { 'data-queue': q.name },
       name,
-      el('td', { class: 'num', 'data-field': 'waiting', text: waiting }),
-      el('td', { class: 'num', text: duration(q.estimated_wait_seconds) }),
-      el('td', { class: 'num', text: q.waiting ? duration(q.oldest_wait_seconds) : '—' }),
+      waiting,
+      el('td', { class: 'num', text: short(q.estimated_wait_seconds) }),
       el('td', { class: 'num', text: `${q.ready_agents} / ${q.busy_agents}` })));
   }
 }
