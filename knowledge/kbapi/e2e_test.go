@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,18 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hotline-ivr/hotline/internal/browsertest"
 	"github.com/hotline-ivr/hotline/knowledge"
 )
-
-// findChromium returns the browser binary, or "" when none is installed.
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
 
 // TestEditorInChromium drives the real editor in headless Chromium against
 // the real server: log in, find an article, edit its spoken answer, save,
@@ -32,13 +22,7 @@ func findChromium() string {
 //
 // Set HOTLINE_E2E_SCREENSHOTS=DIR to keep screenshots of each step.
 func TestEditorInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	browser := findChromium()
-	if browser == "" {
-		t.Skip("chromium is not installed (scripts/setup.sh installs the Debian package \"chromium\")")
-	}
+	browser := browsertest.Start(t, browsertest.WithWindowSize(1600, 1100)) // skips under -short or without Chromium
 	e := newEnv(t, knowledge.WithSeed(knowledge.Content()))
 	ctx := t.Context()
 
@@ -60,20 +44,7 @@ func TestEditorInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1600, 1100),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 2*time.Minute)
+	bctx, cancelTimeout := context.WithTimeout(browser.Context(), 2*time.Minute)
 	defer cancelTimeout()
 
 	shotDir := os.Getenv("HOTLINE_E2E_SCREENSHOTS")
