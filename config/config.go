@@ -34,6 +34,8 @@ type Config struct {
 	Appeals Appeals `yaml:"appeals"`
 	Queues  Queues  `yaml:"queues"`
 	Desk    Desk    `yaml:"desk"`
+	Bot     Bot     `yaml:"bot"`
+	Chat    Chat    `yaml:"chat"`
 }
 
 type Log struct {
@@ -179,6 +181,7 @@ func (c *Config) Validate() error {
 		bad("asr.vad.hangover", "must be between 100ms and 10s, got %s", c.ASR.VAD.Hangover)
 	}
 	c.validateAppeals(bad)
+	c.validateBot(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}

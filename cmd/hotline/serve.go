@@ -52,6 +52,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer ap.Close()
+	bs, err := mountChat(ctx, log, srv, kb, ap.Service, ap.Center, chatConfigFrom(cfg))
+	if err != nil {
+		return err
+	}
+	defer bs.Close() // before ap.Close: ending chats saves their transcripts
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {

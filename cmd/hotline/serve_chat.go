@@ -10,6 +10,7 @@ import (
 	"github.com/hotline-ivr/hotline/bot"
 	"github.com/hotline-ivr/hotline/bot/adapters"
 	"github.com/hotline-ivr/hotline/bot/chat"
+	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/handoff"
 	"github.com/hotline-ivr/hotline/knowledge"
 	"github.com/hotline-ivr/hotline/nlu"
@@ -139,4 +140,19 @@ func mountChat(ctx context.Context, log *slog.Logger, srv *web.Server, kb *knowl
 	chat.RegisterUI(srv.Router())
 	log.Info("chat mounted", "articles", len(arts), "ws", "/api/v1/chat/ws", "widget", "/chat/")
 	return b, nil
+}
+
+func chatConfigFrom(cfg *config.Config) chatConfig {
+	return chatConfig{
+		AnswerThreshold:  cfg.Bot.AnswerThreshold,
+		ClarifyThreshold: cfg.Bot.ClarifyThreshold,
+		HumanOnly:        cfg.Bot.HumanOnly,
+		NoInputVoice:     cfg.Bot.NoInputVoice,
+		NoInputChat:      cfg.Chat.NoInput,
+		MaxMessage:       cfg.Chat.MaxMessageBytes,
+		Rate:             cfg.Chat.Rate,
+		Burst:            cfg.Chat.Burst,
+		MaxSessions:      cfg.Chat.MaxSessions,
+		AllowedOrigin:    cfg.Chat.Origins,
+	}
 }
