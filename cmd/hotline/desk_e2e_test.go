@@ -46,7 +46,7 @@ func webhookReceiver(t *testing.T, secret string) (url string, events <-chan app
 	return srv.URL, ch
 }
 
-// apiClient calls the API as the bot (no session) or with a bearer token.
+// apiClient calls the API anonymously or with a bearer token.
 type apiClient struct {
 	t     *testing.T
 	base  string
@@ -136,13 +136,21 @@ func TestDeskInChromium(t *testing.T) {
 	cfgPath := deskConfig(t, hookURL, secret)
 	addUser(t, cfgPath, dataDir, "anna", "agent")
 	addUser(t, cfgPath, dataDir, "sergey", "supervisor")
+	addUser(t, cfgPath, dataDir, "ivr", "agent") // the integration account the bot side calls the API with
 	base, logs := startServe(t, "--config", cfgPath, "--data", dataDir)
-	bot := apiClient{t: t, base: base}
-	var login struct{ Token string }
-	if code := bot.do("POST", "/auth/login", map[string]any{"username": "sergey", "password": deskPassword, "bearer": true}, &login); code != 200 {
-		t.Fatalf("supervisor API login: %d", code)
+	anonymous := apiClient{t: t, base: base}
+	if code := anonymous.do("POST", "/handoffs", map[string]any{"queue": "general"}, nil); code != http.StatusUnauthorized {
+		t.Errorf("anonymous POST /handoffs = %d, want 401", code)
 	}
-	super := apiClient{t: t, base: base, token: login.Token}
+	login := func(user string) apiClient {
+		var l struct{ Token string }
+		if code := anonymous.do("POST", "/auth/login", map[string]any{"username": user, "password": deskPassword, "bearer": true}, &l); code != 200 {
+			t.Fatalf("API login as %s: %d", user, code)
+		}
+		return apiClient{t: t, base: base, token: l.Token}
+	}
+	super := login("sergey")
+	bot := login("ivr")
 
 	shotDir := os.Getenv("HOTLINE_E2E_SCREENSHOTS")
 	shot := func(ctx context.Context, name string) {

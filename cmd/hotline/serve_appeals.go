@@ -182,9 +182,12 @@ func startAppeals(ctx context.Context, log *slog.Logger, db *sql.DB, api *gin.Ro
 		u, _ := auth.CurrentUser(c)
 		return u.HasRole(auth.RoleSupervisor, auth.RoleAdmin)
 	}
-	appealapi.Register(api, a.Service, agent, supervisor, appealapi.WithActor(auth.Actor),
+	// The bot and chat reach appeals in-process; over HTTP, creating appeals
+	// and handoffs or looking one up is for signed-in staff and integrations
+	// with a bearer token, so nobody can flood the queues anonymously.
+	appealapi.Register(api, a.Service, agent, supervisor, appealapi.WithActor(auth.Actor), appealapi.WithBotGuard(agent),
 		appealapi.WithDeadLetters(hooks), appealapi.WithLogger(log))
-	handoffapi.Register(api, a.Center, agent, supervisor, handoffapi.WithActor(auth.Actor),
+	handoffapi.Register(api, a.Center, agent, supervisor, handoffapi.WithActor(auth.Actor), handoffapi.WithBotGuard(agent),
 		handoffapi.WithAppeals(a.Service), handoffapi.WithSupervisorCheck(isSupervisor),
 		handoffapi.WithOriginPatterns(cfg.DeskOrigins...), handoffapi.WithLogger(log))
 	ok = true
