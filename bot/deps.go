@@ -48,9 +48,9 @@ const (
 
 // Slot names the bot reads.
 const (
-	SlotAppealNumber = "appeal_number"
+	SlotAppealNumber = "application_number"
 	SlotPhone        = "phone"
-	SlotLanguage     = "language"
+	SlotLanguage     = "lang"
 	// SlotDigits is every number in the utterance as digits, numbers said
 	// as words included: the fallback where the bot asked for digits.
 	SlotDigits = "digits"

@@ -93,7 +93,7 @@ func TestLLMValidAnswer(t *testing.T) {
 		if strings.Contains(system, "ARTICLE") {
 			return 200, "В субботу операторы на связи с 09:00 до 18:00.", false
 		}
-		return 200, `{"intent":"complaint","queue":"tech","slots":{"appeal_number":"335081"}}`, false
+		return 200, `{"intent":"complaint","queue":"tech","slots":{"application_number":"335081"}}`, false
 	})
 	p := llmParser(t, f.config())
 	r, err := p.Parse(context.Background(), "ну вот опять всё висит, номер 335081", Hint{})

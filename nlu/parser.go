@@ -50,7 +50,7 @@ func WithLogger(l *slog.Logger) Option { return func(p *Parser) { p.log = l } }
 func WithClock(now func() time.Time) Option { return func(p *Parser) { p.now = now } }
 
 // WithAppealValidator checks appeal numbers (check digit). A number that
-// fails keeps its slot and gets appeal_number_invalid=true, so the bot can
+// fails keeps its slot and gets application_number_invalid=true, so the bot can
 // read it back and ask again. Without it any 5–12 digit number is taken.
 func WithAppealValidator(f func(string) bool) Option { return func(p *Parser) { p.validate = f } }
 

@@ -10,14 +10,14 @@ import (
 
 // Slot names in Result.Slots.
 const (
-	SlotAppealNumber  = "appeal_number"
-	SlotAppealInvalid = "appeal_number_invalid" // "true" when appeal_number fails the check digit
+	SlotAppealNumber  = "application_number"
+	SlotAppealInvalid = "application_number_invalid" // "true" when application_number fails the check digit
 	SlotPhone         = "phone"
 	SlotSNILS         = "snils"
 	SlotINN           = "inn"
 	SlotPassport      = "passport"
 	SlotDate          = "date" // ISO 8601, YYYY-MM-DD
-	SlotLanguage      = "language"
+	SlotLanguage      = "lang"
 )
 
 // Expectations a dialogue may pass in Hint.Expect.

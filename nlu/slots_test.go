@@ -39,9 +39,9 @@ func TestSlots(t *testing.T) {
 	}{
 		{"перезвоните мне на восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь", Hint{}, map[string]string{"phone": "89161234567"}, "callback"},
 		{"call me back at +7 (916) 555-01-23", Hint{}, map[string]string{"phone": "79165550123"}, "callback"},
-		{"статус обращения номер три три пять ноль восемь один", Hint{}, map[string]string{"appeal_number": "335081"}, "check_status"},
-		{"my request number is 77-31-0045 whats the status", Hint{}, map[string]string{"appeal_number": "77310045"}, "check_status"},
-		{"пять пять один ноль девять два три", Hint{Expect: ExpectAppealNumber}, map[string]string{"appeal_number": "5510923"}, "check_status"},
+		{"статус обращения номер три три пять ноль восемь один", Hint{}, map[string]string{"application_number": "335081"}, "check_status"},
+		{"my request number is 77-31-0045 whats the status", Hint{}, map[string]string{"application_number": "77310045"}, "check_status"},
+		{"пять пять один ноль девять два три", Hint{Expect: ExpectAppealNumber}, map[string]string{"application_number": "5510923"}, "check_status"},
 		{"мой снилс сто двенадцать двести тридцать три четыреста сорок пять девяносто пять", Hint{}, map[string]string{"snils": "11223344595"}, ""},
 		{"снилс 112-233-445 96", Hint{}, map[string]string{}, ""}, // bad check sum: no slot
 		{"инн 7707083893", Hint{}, map[string]string{"inn": "7707083893"}, ""},
@@ -51,10 +51,10 @@ func TestSlots(t *testing.T) {
 		{"on March 25th please", Hint{}, map[string]string{"date": "2026-03-25"}, ""},
 		{"приходите 25.03.2027", Hint{}, map[string]string{"date": "2027-03-25"}, ""},
 		{"в пятницу", Hint{}, map[string]string{"date": "2026-03-13"}, ""},
-		{"говорите по-английски пожалуйста", Hint{}, map[string]string{"language": "en"}, "switch_language"},
-		{"я плохо понимаю по-английски давайте по-русски", Hint{}, map[string]string{"language": "ru"}, "switch_language"},
-		{"can we switch to russian", Hint{}, map[string]string{"language": "ru"}, "switch_language"},
-		{"i dont speak russian can you help in english", Hint{Expect: ExpectLanguage}, map[string]string{"language": "en"}, ""},
+		{"говорите по-английски пожалуйста", Hint{}, map[string]string{"lang": "en"}, "switch_language"},
+		{"я плохо понимаю по-английски давайте по-русски", Hint{}, map[string]string{"lang": "ru"}, "switch_language"},
+		{"can we switch to russian", Hint{}, map[string]string{"lang": "ru"}, "switch_language"},
+		{"i dont speak russian can you help in english", Hint{Expect: ExpectLanguage}, map[string]string{"lang": "en"}, ""},
 		{"в 18:00 удобно", Hint{}, map[string]string{}, ""},
 	}
 	for _, tt := range tests {

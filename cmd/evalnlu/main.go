@@ -34,9 +34,6 @@ type item struct {
 	AnswerContains []string          `json:"answer_contains"`
 }
 
-// slotAlias maps the evaluation set's slot names to the parser's.
-var slotAlias = map[string]string{"application_number": nlu.SlotAppealNumber, "lang": nlu.SlotLanguage}
-
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "evalnlu:", err)
@@ -161,9 +158,6 @@ func report(ctx context.Context, w io.Writer, p *nlu.Parser, items []item, showE
 			c.sN++
 			ok := true
 			for k, v := range it.Slots {
-				if a, found := slotAlias[k]; found {
-					k = a
-				}
 				if r.Slots[k] != v {
 					ok = false
 					why = append(why, fmt.Sprintf("slot %s=%q got %q", k, v, r.Slots[k]))

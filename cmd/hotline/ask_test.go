@@ -52,7 +52,7 @@ func TestAskLines(t *testing.T) {
 	if got[1].ArticleID == "" {
 		t.Errorf("faq reply has no article: %+v", got[1])
 	}
-	if got[2].Slots["appeal_number"] != "123456" || got[2].Slots["appeal_number_invalid"] != "true" {
+	if got[2].Slots["application_number"] != "123456" || got[2].Slots["application_number_invalid"] != "true" {
 		t.Errorf("appeal slots = %v, want 123456 flagged invalid (no check digit)", got[2].Slots)
 	}
 	if got[4].Slots["phone"] != "89161234567" {
