@@ -1,0 +1,508 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/telephony/codec"
+	"github.com/hotline-ivr/hotline/telephony/media"
+)
+
+// Digit is a DTMF key from the caller (RFC 4733 or SIP INFO).
+type Digit = media.Digit
+
+// Stats are the call's media counters.
+type Stats = media.Stats
+
+// Call is one answered inbound call. Its methods are safe for concurrent
+// use, but audio should be read by one goroutine and written by one.
+type Call struct {
+	// ID is the SIP Call-ID.
+	ID string
+	// From and To are the user parts of the From/To URIs: phone numbers.
+	// Never log them unmasked (internal/redact).
+	From, To string
+	// Headers of the INVITE the application may route on (X-*, Diversion,
+	// P-Asserted-Identity), keyed by canonical name.
+	Headers map[string]string
+
+	srv    *Server
+	dialog *sipgo.DialogServerSession
+	dua    *sipgo.DialogUA
+	sess   *media.Session
+	codec  codec.Info
+	dtmfPT uint8
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	start  time.Time
+
+	dtmf    chan Digit
+	notifyC chan *sip.Request
+	holdC   chan bool
+
+	mu         sync.Mutex
+	held       bool
+	sessID     uint64
+	sdpVersion uint64
+}
+
+// Codec is the negotiated codec name ("G722", "PCMU", "PCMA").
+func (c *Call) Codec() string { return c.codec.Name }
+
+// SampleRate is the PCM rate of ReadFrame (16000 for G.722, else 8000).
+func (c *Call) SampleRate() int { return c.codec.SampleRate }
+
+// Logger is the call's logger (call_id and masked parties attached).
+func (c *Call) Logger() *slog.Logger { return c.log }
+
+// ReadFrame returns the caller's next 20 ms of audio at SampleRate,
+// jitter-buffered and concealed, one per 20 ms of real time. It returns
+// ErrCallEnded once the call is over.
+func (c *Call) ReadFrame() (audio.Frame, error) {
+	f, err := c.sess.ReadFrameContext(c.ctx)
+	if err != nil {
+		return audio.Frame{}, fmt.Errorf("%w: %w", ErrCallEnded, context.Cause(c.ctx))
+	}
+	return f, nil
+}
+
+// WriteFrame queues audio for the caller (any of 8/16/48 kHz, any length);
+// the media sender paces it at real time, so WriteFrame blocks while
+// 200 ms are queued.
+func (c *Call) WriteFrame(f audio.Frame) error {
+	if c.ctx.Err() != nil {
+		return ErrCallEnded
+	}
+	if err := c.sess.WriteFrame(f); err != nil {
+		return ErrCallEnded
+	}
+	return nil
+}
+
+// Flush pads and queues a partial trailing frame (end of a prompt).
+func (c *Call) Flush() error { return c.sess.Flush() }
+
+// ClearPlayback drops queued audio immediately (barge-in) and returns the
+// number of frames dropped.
+func (c *Call) ClearPlayback() int { return c.sess.ClearPlayback() }
+
+// Queued is the number of 20 ms frames not yet sent.
+func (c *Call) Queued() int { return c.sess.Queued() }
+
+// DTMF delivers the caller's key presses.
+func (c *Call) DTMF() <-chan Digit { return c.dtmf }
+
+// SendDTMF plays a key to the caller as an RFC 4733 event.
+func (c *Call) SendDTMF(key byte) error { return c.sess.SendDTMF(key, 0) }
+
+// Held reports whether the caller put the call on hold (re-INVITE with
+// sendonly/inactive); the pipeline pauses the ASR feed meanwhile.
+func (c *Call) Held() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held
+}
+
+// HoldChanges delivers the new hold state on every change.
+func (c *Call) HoldChanges() <-chan bool { return c.holdC }
+
+// Stats returns packet, loss, late and jitter counters.
+func (c *Call) Stats() Stats { return c.sess.Stats() }
+
+// Done is closed when the call ended from outside the handler: caller
+// hangup, RTP timeout, shutdown grace over, Hangup.
+func (c *Call) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Err is the reason the call ended (ErrRemoteHangup, ErrRTPTimeout,
+// ErrShuttingDown, ...) or nil while it goes on.
+func (c *Call) Err() error { return context.Cause(c.ctx) }
+
+// Draining is closed when the server starts shutting down: finish the
+// current reply or Transfer the caller before the grace period ends.
+func (c *Call) Draining() <-chan struct{} { return c.srv.drainC }
+
+// Hangup sends BYE now. The handler should return afterwards.
+func (c *Call) Hangup(ctx context.Context) error {
+	err := c.bye(ctx)
+	c.end(ErrCallEnded)
+	return err
+}
+
+func (c *Call) bye(ctx context.Context) error {
+	if c.dialog.LoadState() == sip.DialogStateEnded {
+		return nil
+	}
+	return c.dialog.Bye(ctx)
+}
+
+func (c *Call) end(cause error) { c.cancel(cause) }
+
+func (c *Call) deliverDigit(d Digit) {
+	c.log.Info("sip: dtmf", "digit", string(d.Key))
+	select {
+	case c.dtmf <- d:
+	default:
+		c.log.Warn("sip: dtmf queue full, digit dropped")
+	}
+}
+
+func (c *Call) deliverNotify(req *sip.Request) {
+	select {
+	case c.notifyC <- req:
+	default:
+	}
+}
+
+// Transfer hands the caller to referTo (a SIP URI of the operator queue)
+// with a REFER (RFC 3515) and follows the NOTIFY sipfrag reports until the
+// transfer target answers (nil) or fails (ErrTransferFailed). headers
+// (e.g. the appeal number) go on the REFER and are embedded in the
+// Refer-To URI, so the caller's new INVITE carries them to the agent desk.
+// After success the caller normally sends BYE; the handler then returns.
+func (c *Call) Transfer(ctx context.Context, referTo string, headers map[string]string) error {
+	target := referTo
+	if len(headers) > 0 && !strings.Contains(referTo, "?") {
+		keys := make([]string, 0, len(headers))
+		for k := range headers {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var q []string
+		for _, k := range keys {
+			q = append(q, url.QueryEscape(k)+"="+url.QueryEscape(headers[k]))
+		}
+		target += "?" + strings.Join(q, "&")
+	}
+	contact := c.dialog.InviteRequest.Contact()
+	if contact == nil {
+		return fmt.Errorf("%w: caller sent no Contact", ErrTransferFailed)
+	}
+	req := sip.NewRequest(sip.REFER, contact.Address)
+	req.AppendHeader(sip.NewHeader("Refer-To", "<"+target+">"))
+	req.AppendHeader(sip.NewHeader("Referred-By", "<"+c.dua.ContactHDR.Address.String()+">"))
+	for k, v := range headers {
+		req.AppendHeader(sip.NewHeader(k, v))
+	}
+	c.log.Info("sip: transferring", "refer_to", referTo)
+	res, err := c.dialog.Do(ctx, req)
+	if err != nil {
+		return fmt.Errorf("%w: REFER: %w", ErrTransferFailed, err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("%w: REFER answered %d %s", ErrTransferFailed, res.StatusCode, res.Reason)
+	}
+	for {
+		select {
+		case n := <-c.notifyC:
+			code := sipfragStatus(n.Body())
+			terminated := false
+			if h := n.GetHeader("Subscription-State"); h != nil && strings.HasPrefix(strings.ToLower(h.Value()), "terminated") {
+				terminated = true
+			}
+			switch {
+			case code >= 200 && code < 300:
+				c.log.Info("sip: transfer succeeded", "status", code)
+				return nil
+			case code >= 300:
+				return fmt.Errorf("%w: target answered %d", ErrTransferFailed, code)
+			case terminated:
+				return fmt.Errorf("%w: subscription ended without a final answer", ErrTransferFailed)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrTransferFailed, ctx.Err())
+		case <-c.ctx.Done():
+			return fmt.Errorf("%w: %w", ErrCallEnded, context.Cause(c.ctx))
+		}
+	}
+}
+
+// sipfragStatus reads "SIP/2.0 200 OK" from a message/sipfrag body.
+func sipfragStatus(b []byte) int {
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasPrefix(f[0], "SIP/") {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+func (c *Call) answerSDP() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sdpVersion++
+	return buildAnswer(c.srv.mediaHost(), c.sess.LocalPort(), c.sessID, c.sdpVersion, c.codec, c.dtmfPT, c.sess.Direction())
+}
+
+// reInvite handles hold/unhold and media moves. The codec stays: a
+// re-offer without it is refused with 488 and the call goes on unchanged.
+func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if err := c.dialog.ReadRequest(req, tx); err != nil {
+		c.srv.respond(tx, req, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
+		return
+	}
+	if body := req.Body(); len(body) > 0 {
+		off, err := parseOffer(body, nil, c.codec.Name)
+		if err != nil {
+			c.srv.reject(tx, req, c.log, err)
+			return
+		}
+		if off.remote.Port() != 0 && !off.remote.Addr().IsUnspecified() {
+			c.sess.SetRemote(off.remote)
+		}
+		c.sess.SetDirection(answerDirection(off.dir))
+		c.mu.Lock()
+		changed := c.held != off.hold
+		c.held = off.hold
+		c.mu.Unlock()
+		if changed {
+			c.log.Info("sip: hold state changed", "held", off.hold, "offer_direction", string(off.dir))
+			select {
+			case c.holdC <- off.hold:
+			default:
+			}
+		}
+	}
+	res := sip.NewSDPResponseFromRequest(req, c.answerSDP())
+	res.AppendHeader(sip.HeaderClone(&c.dua.ContactHDR))
+	if err := tx.Respond(res); err != nil {
+		c.log.Warn("sip: re-INVITE answer failed", "err", err)
+	}
+}
+
+// runCall answers and runs one call in the INVITE handler's goroutine, so
+// the transaction, the dialog and the handler share one scope.
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, log *slog.Logger) {
+	dua := s.dialogs[strings.ToUpper(req.Transport())]
+	if dua == nil {
+		dua = s.dialogs["UDP"]
+	}
+	if dua == nil {
+		for _, d := range s.dialogs {
+			dua = d
+			break
+		}
+	}
+	rtpConn, rtcpConn, err := s.ports.Listen(s.rtpIP)
+	if err != nil {
+		s.reject(tx, req, log, fmt.Errorf("%w: %w", ErrNoMedia, err))
+		return
+	}
+	localPort := udpPort(rtpConn)
+	// Ports go back after the session closed and before the call is
+	// unregistered (shutdown and leak checks wait for the latter).
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { s.ports.Release(localPort) }) }
+	defer release()
+	cd, err := codec.New(off.codec.Name)
+	if err != nil {
+		rtpConn.Close()
+		rtcpConn.Close()
+		s.reject(tx, req, log, fmt.Errorf("%w: %w", ErrNotAcceptable, err))
+		return
+	}
+	sess, err := media.NewSession(media.Config{Codec: cd, DTMFPayloadType: off.dtmfPT, RTP: rtpConn, RTCP: rtcpConn,
+		Remote: off.remote, Logger: log, CNAME: "hotline@" + s.advertisedHost()})
+	if err != nil {
+		cd.Close()
+		rtpConn.Close()
+		rtcpConn.Close()
+		s.reject(tx, req, log, fmt.Errorf("%w: %w", ErrNoMedia, err))
+		return
+	}
+	defer sess.Close()
+	sess.SetDirection(answerDirection(off.dir))
+
+	dialog, err := dua.ReadInvite(req, tx)
+	if err != nil {
+		log.Warn("sip: bad INVITE", "err", err)
+		s.respond(tx, req, 400, "Bad Request")
+		return
+	}
+	defer dialog.Close()
+
+	ctx, cancel := context.WithCancelCause(s.baseCtx)
+	defer cancel(ErrCallEnded)
+	c := &Call{
+		ID: req.CallID().Value(), srv: s, dialog: dialog, dua: dua, sess: sess, codec: off.codec,
+		dtmfPT: off.dtmfPT, log: log, ctx: ctx, cancel: cancel, start: time.Now(),
+		dtmf: make(chan Digit, 32), notifyC: make(chan *sip.Request, 8), holdC: make(chan bool, 4),
+		held: off.hold, sessID: uint64(time.Now().UnixNano() / 1000), Headers: map[string]string{},
+	}
+	if f := req.From(); f != nil {
+		c.From = f.Address.User
+	}
+	if t := req.To(); t != nil {
+		c.To = t.Address.User
+	}
+	for _, h := range req.Headers() {
+		n := h.Name()
+		if strings.HasPrefix(strings.ToLower(n), "x-") || strings.EqualFold(n, "Diversion") || strings.EqualFold(n, "P-Asserted-Identity") {
+			c.Headers[n] = h.Value()
+		}
+	}
+	if err := s.register(dialog.ID, c); err != nil {
+		s.reject(tx, req, log, err)
+		return
+	}
+	defer func() {
+		sess.Close()
+		release()
+		s.unregister(dialog.ID)
+	}()
+
+	if err := dialog.Respond(100, "Trying", nil); err != nil {
+		log.Debug("sip: 100 Trying failed", "err", err)
+	}
+	if err := dialog.Respond(180, "Ringing", nil); err != nil {
+		log.Debug("sip: 180 Ringing failed", "err", err)
+	}
+	if s.ringTime > 0 {
+		select {
+		case <-time.After(s.ringTime):
+		case <-dialog.Context().Done():
+			log.Info("sip: caller cancelled before answer")
+			s.metrics.CallEnded("cancelled", 0)
+			return
+		case <-s.drainC:
+			_ = dialog.Respond(503, "Service Unavailable", nil, sip.NewHeader("Retry-After", "30"))
+			return
+		}
+	}
+	if err := dialog.RespondSDP(c.answerSDP()); err != nil {
+		if dialog.Context().Err() != nil {
+			log.Info("sip: caller cancelled before answer", "err", err)
+			s.metrics.CallEnded("cancelled", 0)
+		} else {
+			log.Warn("sip: answer failed (no ACK?)", "err", err)
+			s.metrics.CallEnded("no_ack", 0)
+			byeCtx, cancelBye := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = dialog.Bye(byeCtx)
+			cancelBye()
+		}
+		return
+	}
+	log.Info("sip: call answered", "codec", off.codec.Name, "dtmf_pt", off.dtmfPT,
+		"remote_rtp", off.remote.String(), "local_rtp", localPort)
+	s.metrics.CallStarted()
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); c.watch() }()
+
+	herr := s.invoke(ctx, c)
+	reason := "handler_done"
+	if cause := context.Cause(ctx); cause != nil {
+		reason = cause.Error()
+	}
+	cancel(ErrCallEnded)
+	wg.Wait()
+	if dialog.LoadState() != sip.DialogStateEnded {
+		byeCtx, cancelBye := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := c.bye(byeCtx); err != nil {
+			log.Warn("sip: BYE failed", "err", err)
+		}
+		cancelBye()
+	}
+	st := sess.Stats()
+	log.Info("sip: call ended", "reason", reason, "handler_err", errString(herr),
+		"duration", time.Since(c.start).Round(time.Millisecond), "rx", st.PacketsReceived, "tx", st.PacketsSent,
+		"lost", st.Lost, "late", st.Late, "jitter", st.Jitter)
+	s.metrics.CallEnded(reason, time.Since(c.start))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// invoke runs the handler; a panic ends the call, not the server.
+func (s *Server) invoke(ctx context.Context, c *Call) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("sip: call handler panicked", "panic", fmt.Sprint(r))
+			err = fmt.Errorf("sip: handler panic: %v", r)
+		}
+	}()
+	return s.handler.HandleCall(ctx, c)
+}
+
+// watch ends the call when the dialog ends (BYE), the peer's RTP stops,
+// and forwards RFC 4733 digits.
+func (c *Call) watch() {
+	every := time.Second
+	if t := c.srv.noRTP / 4; t > 0 && t < every {
+		every = t
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.dialog.Context().Done():
+			c.end(ErrRemoteHangup)
+			return
+		case d := <-c.sess.DTMF():
+			c.deliverDigit(d)
+		case <-tick.C:
+			if c.srv.noRTP <= 0 || c.Held() {
+				continue
+			}
+			if idle := time.Since(c.sess.LastPacket()); idle > c.srv.noRTP {
+				c.log.Warn("sip: no RTP from caller, ending call", "idle", idle.Round(time.Millisecond))
+				c.end(ErrRTPTimeout)
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) register(id string, c *Call) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return ErrShuttingDown
+	}
+	if len(s.calls) == 0 {
+		s.calls0 = make(chan struct{})
+	}
+	s.calls[id] = c
+	s.callWG.Add(1)
+	return nil
+}
+
+func (s *Server) unregister(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.calls[id]; !ok {
+		return
+	}
+	delete(s.calls, id)
+	if len(s.calls) == 0 {
+		close(s.calls0)
+	}
+	s.callWG.Done()
+}
+
+func udpPort(c interface{ LocalAddr() net.Addr }) int {
+	if a, ok := c.LocalAddr().(*net.UDPAddr); ok {
+		return a.Port
+	}
+	return 0
+}
