@@ -56,6 +56,7 @@ type recorder struct {
 	calls   int
 	cause   error
 	held    []bool
+	stats   Stats
 	ended   chan struct{}
 	started chan *Call
 	act     func(ctx context.Context, c *Call) error
@@ -73,6 +74,7 @@ func (r *recorder) HandleCall(ctx context.Context, c *Call) error {
 	defer func() {
 		r.mu.Lock()
 		r.cause = context.Cause(ctx)
+		r.stats = c.Stats()
 		r.mu.Unlock()
 		r.ended <- struct{}{}
 	}()
