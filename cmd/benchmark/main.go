@@ -35,6 +35,7 @@ func sections() []section {
 		{title: "Speech recognition", run: speechRecognition},
 		{title: "Understanding", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchNLU(ctx, w) }, ownHeading: true},
 		{title: "Knowledge search", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchKnowledge(ctx, w) }},
+		{title: "Speech synthesis", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchTTS(ctx, w) }, ownHeading: true},
 		{title: "Appeals and handoffs", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchAppeals(ctx, w) }},
 	}
 }

@@ -34,6 +34,7 @@ func commands() []command {
 		{"serve", "run the hotline service (HTTP, SIP, bot)", runServe},
 		{"transcribe", "print what speech recognition hears in WAV files", runTranscribe},
 		{"ask", "answer questions from the embedded knowledge base", runAsk},
+		{"say", "speak text into a WAV file", runSay},
 		{"models", "list or download speech recognition models", runModels},
 		{"users", "manage accounts (add, passwd, list)", runUsers},
 		{"version", "print the version", runVersion},
