@@ -58,14 +58,15 @@ type Server struct {
 	handler  CallHandler
 	nonceKey [32]byte
 
-	ua        *sipgo.UserAgent
-	srv       *sipgo.Server
-	client    *sipgo.Client
-	dialogs   map[string]*sipgo.DialogUA // by upper-case transport
-	ports     *media.PortAllocator
-	packet    []net.PacketConn
-	listeners []net.Listener
-	addrs     map[string]net.Addr
+	ua         *sipgo.UserAgent
+	srv        *sipgo.Server
+	client     *sipgo.Client
+	dialogs    map[string]*sipgo.DialogUA // by upper-case transport
+	ports      *media.PortAllocator
+	packet     []net.PacketConn
+	listeners  []net.Listener
+	streamNets []string // "tcp" or "tls", parallel to listeners
+	addrs      map[string]net.Addr
 
 	mu       sync.Mutex
 	calls    map[string]*Call // by dialog ID
@@ -191,6 +192,7 @@ func (s *Server) bind() error {
 				return fmt.Errorf("sip: listen tcp %s: %w", l.addr, err)
 			}
 			s.listeners = append(s.listeners, ln)
+			s.streamNets = append(s.streamNets, "tcp")
 			s.addrs["tcp"] = ln.Addr()
 		case "tls":
 			ln, err := tls.Listen("tcp", l.addr, l.tls)
@@ -198,6 +200,7 @@ func (s *Server) bind() error {
 				return fmt.Errorf("sip: listen tls %s: %w", l.addr, err)
 			}
 			s.listeners = append(s.listeners, ln)
+			s.streamNets = append(s.streamNets, "tls")
 			s.addrs["tls"] = ln.Addr()
 		}
 	}
@@ -277,9 +280,9 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.serveWG.Add(1)
 		go func() { defer s.serveWG.Done(); errC <- s.srv.ServeUDP(c) }()
 	}
-	for _, l := range s.listeners {
+	for i, l := range s.listeners {
 		s.serveWG.Add(1)
-		if _, isTLS := l.(interface{ ConnectionState() tls.ConnectionState }); isTLS || s.addrs["tls"] == l.Addr() {
+		if s.streamNets[i] == "tls" {
 			go func() { defer s.serveWG.Done(); errC <- s.srv.ServeTLS(l) }()
 		} else {
 			go func() { defer s.serveWG.Done(); errC <- s.srv.ServeTCP(l) }()

@@ -192,3 +192,22 @@ func TestSIPpMalformed(t *testing.T) {
 		t.Fatalf("%d calls reached the handler, want 1", rec.calls)
 	}
 }
+
+func TestSIPpRecordRoute(t *testing.T) {
+	bin := needSIPp(t)
+	checkGoroutines(t)
+	rec := newRecorder()
+	rec.act = func(ctx context.Context, c *Call) error {
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+			return nil
+		}
+		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return c.Hangup(hctx)
+	}
+	srv, _ := startServer(t, rec)
+	runSIPp(t, bin, srv, "record_route.xml", "udp")
+	waitEnded(t, rec)
+}
