@@ -36,6 +36,7 @@ type Config struct {
 	Desk    Desk    `yaml:"desk"`
 	Bot     Bot     `yaml:"bot"`
 	Chat    Chat    `yaml:"chat"`
+	LLM     LLM     `yaml:"llm"`
 }
 
 type Log struct {
@@ -182,6 +183,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateAppeals(bad)
 	c.validateBot(bad)
+	c.validateLLM(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}
