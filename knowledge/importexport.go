@@ -34,6 +34,14 @@ func (s *Service) Import(ctx context.Context, files map[string][]byte, actor str
 		rep.Errors = errs
 		return rep, fmt.Errorf("%w: %d problem(s) in the files, nothing imported", ErrInvalid, len(errs))
 	}
+	var changed []Article
+	defer func() { // runs after the unlock below; changed is set only on commit
+		if s.onChange != nil {
+			for _, a := range changed {
+				s.onChange(a.ID, a.Lang)
+			}
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.idx != nil && s.idx.isClosed() {
@@ -49,7 +57,7 @@ func (s *Service) Import(ctx context.Context, files map[string][]byte, actor str
 		return rep, err
 	}
 	now := s.now().UTC()
-	var changed []Article
+	var written []Article
 	for _, a := range arts {
 		cur, err := scanArticle(tx.QueryRowContext(ctx, `SELECT `+articleColumns+` FROM kb_articles WHERE id = ? AND lang = ?`, a.ID, a.Lang))
 		exists := err == nil
@@ -71,11 +79,12 @@ func (s *Service) Import(ctx context.Context, files map[string][]byte, actor str
 		if err := saveArticle(ctx, tx, a, action, actor); err != nil {
 			return rep, err
 		}
-		changed = append(changed, a)
+		written = append(written, a)
 	}
 	if err := tx.Commit(); err != nil {
 		return rep, fmt.Errorf("knowledge: import: commit: %w", err)
 	}
+	changed = written
 	if s.idx != nil {
 		s.idx.apply(gen, changed...)
 	}

@@ -26,6 +26,7 @@ type Service struct {
 	seed     fs.FS
 	noSeed   bool
 	indexDir string
+	onChange func(id, lang string)
 
 	// mu serialises writers so that the database row, the revision, the
 	// generation counter and the index change together, in commit order.
@@ -51,6 +52,14 @@ func WithSeed(fsys fs.FS) Option { return func(s *Service) { s.seed = fsys; s.no
 
 // WithoutSeed starts with an empty knowledge base.
 func WithoutSeed() Option { return func(s *Service) { s.noSeed = true } }
+
+// WithOnChange calls f after every write that changed an article (create,
+// update, publish, unpublish, delete, restore, revert, import, also the
+// seeding on first start), once per changed article, after the change is
+// committed and indexed and outside the writer lock, so f may read the
+// service. Calls of concurrent writes may arrive in any order. For example,
+// the speech cache drops the article's rendered answers.
+func WithOnChange(f func(id, lang string)) Option { return func(s *Service) { s.onChange = f } }
 
 // Open migrates the knowledge tables in db, seeds them on first start and
 // opens the search index in indexDir, rebuilding it from the database when
@@ -321,6 +330,12 @@ func checkLive(cur Article, exists bool, expectedVersion int) error {
 // for a no-op, in which case nothing is written.
 func (s *Service) write(ctx context.Context, id, lang, action, actor string,
 	change func(cur Article, exists bool) (next Article, changed bool, err error)) (Article, error) {
+	committed := false
+	defer func() { // runs after the unlock below
+		if committed && s.onChange != nil {
+			s.onChange(id, lang)
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.idx != nil && s.idx.isClosed() {
@@ -367,6 +382,7 @@ func (s *Service) write(ctx context.Context, id, lang, action, actor string,
 	if err := tx.Commit(); err != nil {
 		return Article{}, fmt.Errorf("knowledge: commit: %w", err)
 	}
+	committed = true
 	s.idx.apply(gen, next)
 	return next, nil
 }
