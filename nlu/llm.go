@@ -17,6 +17,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/hotline-ivr/hotline/internal/redact"
 	"github.com/hotline-ivr/hotline/nlu/textnorm"
 )
 
@@ -308,24 +309,32 @@ func (l *LLM) Answer(ctx context.Context, lang, question string, art Candidate) 
 	if !l.PhraseEnabled() {
 		return art.Spoken
 	}
+	start := time.Now()
 	s, err := l.Phrase(ctx, lang, question, art)
+	ms := time.Since(start).Milliseconds()
 	if err != nil {
-		l.log.Info("llm phrase fell back to the article", "article", art.ID, "err", err)
+		// The error may quote the model's answer: mask any numbers in it.
+		l.log.Info("llm phrase fell back to the article", "article", art.ID, "latency_ms", ms, "err", redact.String(err.Error()))
 		return art.Spoken
 	}
+	l.log.Info("llm phrased the answer", "article", art.ID, "latency_ms", ms)
 	return s
 }
 
 // refineWithLLM replaces an unsure classifier result by the LLM's labels
 // when the LLM answers in time with a valid reply.
 func (p *Parser) refineWithLLM(ctx context.Context, r *Result, text string, cands []Candidate) {
+	start := time.Now()
 	intent, queue, slots, err := p.llm.Classify(ctx, text)
+	ms := time.Since(start).Milliseconds()
 	if err != nil {
 		if !errors.Is(err, ErrLLMUnavailable) {
-			p.log.Info("llm classify ignored", "err", err)
+			p.log.Info("llm classify ignored", "latency_ms", ms, "classifier_intent", r.Intent, "err", redact.String(err.Error()))
 		}
 		return
 	}
+	p.log.Info("llm classified an unsure utterance", "latency_ms", ms, "classifier_intent", r.Intent,
+		"classifier_confidence", round3(r.Confidence), "intent", intent, "queue", queue)
 	r.Intent, r.Source = intent, SourceLLM
 	r.Confidence = max(r.Confidence, p.llm.cfg.Threshold)
 	if queue != "" {
