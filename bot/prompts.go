@@ -2,8 +2,11 @@ package bot
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // prompts are what the bot says, written for the ear: short sentences, one
@@ -305,6 +308,45 @@ func relativeDay(now, next time.Time, today, tomorrow string, weekday [7]string)
 func clockTime(t time.Time) string {
 	t = t.In(moscow)
 	return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute())
+}
+
+// FixedPrompt is a prompt the bot says word for word.
+type FixedPrompt struct{ Lang, Text string }
+
+// FixedPrompts lists, for both languages, the prompts the bot says word for
+// word, for the speech cache to render at start. Templates (with %s for
+// caller data) and fragments that only complete another prompt (starting
+// in lower case) are left out; a reply that joins two prompts is rendered
+// when it is first said.
+func FixedPrompts() []FixedPrompt {
+	var out []FixedPrompt
+	for _, lang := range []string{"ru", "en"} {
+		seen := map[string]bool{}
+		add := func(t string) {
+			r := []rune(t)
+			if len(r) == 0 || strings.Contains(t, "%") || unicode.IsLower(r[0]) || seen[t] {
+				return
+			}
+			seen[t] = true
+			out = append(out, FixedPrompt{lang, t})
+		}
+		v := reflect.ValueOf(promptsFor(lang)).Elem()
+		for i := range v.NumField() {
+			f := v.Field(i)
+			switch {
+			case !v.Type().Field(i).IsExported():
+			case f.Kind() == reflect.String:
+				add(f.String())
+			case f.Kind() == reflect.Map:
+				keys := f.MapKeys()
+				slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+				for _, k := range keys {
+					add(f.MapIndex(k).String())
+				}
+			}
+		}
+	}
+	return out
 }
 
 func promptsFor(lang string) *prompts {
