@@ -45,7 +45,12 @@ const (
 )
 
 // segment is part of a reply in one language (the greeting speaks both).
-type segment struct{ lang, text string }
+// fixed marks speech the caller must hear whole (the recording notice on
+// a call): it goes out as its own Reply with NoBargeIn set.
+type segment struct {
+	lang, text string
+	fixed      bool
+}
 
 // dialog is the state machine. Only the session's goroutine touches it.
 type dialog struct {
@@ -98,7 +103,7 @@ func (d *dialog) say(parts ...string) { d.sayIn(d.langOr(), parts...) }
 
 func (d *dialog) sayIn(lang string, parts ...string) {
 	if t := joinSay(parts...); t != "" {
-		d.out = append(d.out, segment{lang, t})
+		d.out = append(d.out, segment{lang: lang, text: t})
 	}
 }
 
@@ -198,11 +203,14 @@ func (d *dialog) expect() string {
 // start greets the caller.
 func (d *dialog) start(ctx context.Context) {
 	d.inputAt = d.now()
+	// On a call the recording notice must not be cut by caller speech or
+	// line noise; a chat shows it in the same message as the question.
+	fixed := d.s.cfg.Channel == ChannelVoice
 	if d.lang == "" {
-		d.sayIn("ru", promptsRU.Greeting)
+		d.out = append(d.out, segment{lang: "ru", text: promptsRU.Greeting, fixed: fixed})
 		d.askLanguage()
 	} else {
-		d.say(d.p().Greeting)
+		d.out = append(d.out, segment{lang: d.lang, text: d.p().Greeting, fixed: fixed})
 		d.ask(stMain)
 	}
 	d.flush(ctx)
@@ -214,12 +222,12 @@ func (d *dialog) flush(ctx context.Context) {
 		var all []string
 		for i := 0; i < len(d.out); {
 			j, texts := i, []string(nil)
-			for j < len(d.out) && d.out[j].lang == d.out[i].lang {
+			for j < len(d.out) && d.out[j].lang == d.out[i].lang && d.out[j].fixed == d.out[i].fixed {
 				texts = append(texts, d.out[j].text)
 				j++
 			}
 			text := strings.Join(texts, " ")
-			d.s.emit(Event{Kind: EventReply, Text: text, Lang: d.out[i].lang})
+			d.s.emit(Event{Kind: EventReply, Text: text, Lang: d.out[i].lang, NoBargeIn: d.out[i].fixed})
 			all = append(all, text)
 			i = j
 		}
@@ -235,7 +243,9 @@ func (d *dialog) flush(ctx context.Context) {
 	// Armed before ReplyEnd goes out, so whoever sees ReplyEnd knows the
 	// silence timer is running.
 	d.arm()
-	d.s.emit(Event{Kind: EventReplyEnd})
+	// Lang tells a voice channel which recogniser to listen with; it is
+	// empty while the caller has not chosen a language.
+	d.s.emit(Event{Kind: EventReplyEnd, Lang: d.lang})
 }
 
 // arm (re)starts the no-input timer; an agent's chat has none.

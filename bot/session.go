@@ -86,6 +86,9 @@ type Event struct {
 	Handoff      *Decision
 	// Set on EventEnd.
 	Reason string
+	// NoBargeIn (EventReply) asks a voice channel to play the reply whole
+	// even if the caller speaks over it: the recording notice.
+	NoBargeIn bool
 }
 
 // End reasons.

@@ -21,13 +21,24 @@ func TestGreetingOffersLanguagesAndRecordingNotice(t *testing.T) {
 	got := h.turn()
 	contains(t, got, "Разговор записывается", "нажмите 1", "press 2")
 	var langs []string
+	var fixed []string
 	for _, ev := range h.events {
 		if ev.Kind == EventReply {
-			langs = append(langs, ev.Lang)
+			// The recording notice is its own (non-interruptible) reply
+			// before the Russian question: the same language, one voice.
+			if len(langs) == 0 || langs[len(langs)-1] != ev.Lang {
+				langs = append(langs, ev.Lang)
+			}
+			if ev.NoBargeIn {
+				fixed = append(fixed, ev.Text)
+			}
 		}
 	}
 	if strings.Join(langs, ",") != "ru,en" {
 		t.Fatalf("greeting replies in %v, want ru then en (so TTS speaks each in its voice)", langs)
+	}
+	if len(fixed) != 1 || !strings.Contains(fixed[0], "Разговор записывается") || strings.Contains(fixed[0], "нажмите") {
+		t.Fatalf("non-interruptible replies %q, want the recording notice alone", fixed)
 	}
 	contains(t, h.key("2"), "English", "How can I help")
 	contains(t, h.say("what are the operator hours"), "weekdays from 8:00", "Did that help?")
