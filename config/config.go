@@ -37,6 +37,7 @@ type Config struct {
 	Bot     Bot     `yaml:"bot"`
 	Chat    Chat    `yaml:"chat"`
 	LLM     LLM     `yaml:"llm"`
+	TTS     TTS     `yaml:"tts"`
 }
 
 type Log struct {
@@ -184,6 +185,7 @@ func (c *Config) Validate() error {
 	c.validateAppeals(bad)
 	c.validateBot(bad)
 	c.validateLLM(bad)
+	c.validateTTS(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}
