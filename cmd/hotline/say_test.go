@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,5 +52,38 @@ func TestSayBadInput(t *testing.T) {
 		if !errors.Is(err, errUsage) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
+	}
+}
+
+func TestSayTakesEnginesFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "hotline.yaml")
+	if err := os.WriteFile(conf, []byte("tts:\n  engine:\n    en: espeak\n  espeak:\n    voice:\n      en: en-gb\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.wav")
+	for _, c := range []struct {
+		args    []string
+		environ []string
+		want    string
+	}{
+		{[]string{"--config", conf, "--lang", "en", "Hello."}, nil, "with espeak"},
+		{[]string{"--lang", "en", "Hello."}, []string{"HOTLINE_TTS_ENGINE_EN=espeak"}, "with espeak"},
+		{[]string{"--config", conf, "--lang", "en", "--engine", "festival", "Hello."}, nil, "with festival"}, // the flag wins
+	} {
+		var stderr bytes.Buffer
+		cl := &cli{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr, environ: c.environ}
+		if err := runSay(context.Background(), cl, append([]string{"-o", out}, c.args...)); err != nil {
+			t.Fatalf("%v: %v\n%s", c.args, err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: %q, want %q", c.args, stderr.String(), c.want)
+		}
+	}
+	var stderr bytes.Buffer
+	cl := &cli{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr,
+		environ: []string{"HOTLINE_TTS_ESPEAK_VOICE_EN=no-such-voice"}}
+	if err := runSay(context.Background(), cl, []string{"-o", out, "--engine", "espeak", "--lang", "en", "Hello."}); err == nil {
+		t.Error("an unknown configured voice was accepted")
 	}
 }
