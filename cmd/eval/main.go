@@ -6,9 +6,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,22 +19,14 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 
+	"github.com/hotline-ivr/hotline/internal/evalset"
 	"github.com/hotline-ivr/hotline/knowledge"
 	"github.com/hotline-ivr/hotline/store"
 )
 
-type example struct {
-	ID             string   `json:"id"`
-	Lang           string   `json:"lang"`
-	Text           string   `json:"text"`
-	Intent         string   `json:"intent"`
-	AnswerContains []string `json:"answer_contains"`
-}
-
 func main() {
-	data := flag.String("data", "../shared/eval/dev.jsonl", "evaluation set (JSON lines)")
+	data := flag.String("data", evalset.DefaultPath, "evaluation set (JSON lines)")
 	misses := flag.Bool("misses", true, "list the top-1 misses")
 	flag.Parse()
 	if err := run(context.Background(), *data, *misses, os.Stdout); err != nil {
@@ -100,7 +90,7 @@ func run(ctx context.Context, dataPath string, showMisses bool, w io.Writer) err
 		}
 		rank := -1
 		for i, h := range hits {
-			if correct(h.Article.Spoken, ex.AnswerContains) {
+			if evalset.ContainsFacts(h.Article.Spoken, ex.AnswerContains) {
 				rank = i
 				break
 			}
@@ -168,61 +158,17 @@ func run(ctx context.Context, dataPath string, showMisses bool, w io.Writer) err
 	return nil
 }
 
-func load(path string) ([]example, error) {
-	f, err := os.Open(path)
+// load reads the set. faq lines without facts cannot be scored, but
+// utterances of other intents are kept: the bot must not answer them
+// confidently.
+func load(path string) ([]evalset.Item, error) {
+	items, err := evalset.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var out []example
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var ex example
-		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		// faq lines without facts cannot be scored, but utterances of other
-		// intents are kept: the bot must not answer them confidently.
-		if ex.Intent != "faq" || len(ex.AnswerContains) > 0 {
-			out = append(out, ex)
-		}
-	}
-	return out, sc.Err()
-}
-
-// correct reports whether the spoken answer states every fact: text is
-// compared lowercase with ё→е; a fact with digits is compared on digits
-// only, so "8 800 100-02-02" matches "88001000202".
-func correct(spoken string, facts []string) bool {
-	s := fold(spoken)
-	sd := digits(spoken)
-	for _, f := range facts {
-		if strings.IndexFunc(f, unicode.IsDigit) >= 0 {
-			if !strings.Contains(sd, digits(f)) {
-				return false
-			}
-		} else if !strings.Contains(s, fold(f)) {
-			return false
-		}
-	}
-	return true
-}
-
-func fold(s string) string {
-	return strings.ReplaceAll(strings.ToLower(s), "ё", "е")
-}
-
-func digits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
+	return slices.DeleteFunc(items, func(it evalset.Item) bool {
+		return it.Intent == "faq" && len(it.AnswerContains) == 0
+	}), nil
 }
 
 func pct(a, b int) float64 {

@@ -6,9 +6,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,19 +18,9 @@ import (
 	"time"
 
 	"github.com/hotline-ivr/hotline/appeal"
+	"github.com/hotline-ivr/hotline/internal/evalset"
 	"github.com/hotline-ivr/hotline/nlu"
 )
-
-// item is one labelled utterance of the evaluation set.
-type item struct {
-	ID             string            `json:"id"`
-	Lang           string            `json:"lang"`
-	Text           string            `json:"text"`
-	Intent         string            `json:"intent"`
-	Queue          string            `json:"queue"`
-	Slots          map[string]string `json:"slots"`
-	AnswerContains []string          `json:"answer_contains"`
-}
 
 func main() {
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
@@ -43,14 +31,14 @@ func main() {
 
 func run(ctx context.Context, args []string, w io.Writer) error {
 	fl := flag.NewFlagSet("evalnlu", flag.ContinueOnError)
-	data := fl.String("data", "../shared/eval/dev.jsonl", "labelled utterances (JSONL)")
+	data := fl.String("data", evalset.DefaultPath, "labelled utterances (JSONL)")
 	useKB := fl.Bool("kb", true, "blend the knowledge base's search (Bleve) with the built-in article matching")
 	showErrors := fl.Bool("errors", true, "list the misclassified utterances")
 	validate := fl.Bool("validate-appeals", false, "check appeal numbers' check digit (flags, does not drop, failing numbers)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	items, err := load(*data)
+	items, err := evalset.Load(*data)
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(w, "evalnlu: %s not found (../shared is absent on this machine); nothing to evaluate\n", *data)
 		return nil
@@ -84,28 +72,6 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	return report(ctx, w, p, items, *showErrors)
 }
 
-func load(path string) ([]item, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var items []item
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var it item
-		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-		items = append(items, it)
-	}
-	return items, sc.Err()
-}
-
 type counts struct{ n, intentOK, qN, qOK, sN, sOK, aN, aOK int }
 
 func pct(a, b int) string {
@@ -115,7 +81,7 @@ func pct(a, b int) string {
 	return fmt.Sprintf("%.1f%% (%d/%d)", 100*float64(a)/float64(b), a, b)
 }
 
-func report(ctx context.Context, w io.Writer, p *nlu.Parser, items []item, showErrors bool) error {
+func report(ctx context.Context, w io.Writer, p *nlu.Parser, items []evalset.Item, showErrors bool) error {
 	langs := []string{"ru", "en"}
 	stats := map[string]*counts{"ru": {}, "en": {}}
 	confusion := map[string]map[string]int{}
@@ -169,7 +135,7 @@ func report(ctx context.Context, w io.Writer, p *nlu.Parser, items []item, showE
 		}
 		if len(it.AnswerContains) > 0 {
 			c.aN++
-			if missing := missingFacts(answer, it.AnswerContains); len(missing) == 0 {
+			if missing := evalset.MissingFacts(answer, it.AnswerContains); len(missing) == 0 {
 				c.aOK++
 			} else {
 				art := "-"
@@ -232,33 +198,4 @@ func cell(n int) string {
 		return "."
 	}
 	return fmt.Sprint(n)
-}
-
-// missingFacts returns the facts the answer lacks. Text is compared in
-// lower case with ё folded; a fact with digits is compared on digits only,
-// so "8-800-100-02-00" matches "100-02".
-func missingFacts(answer string, facts []string) []string {
-	fold := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "ё", "е") }
-	digits := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, s)
-	}
-	a, ad := fold(answer), digits(answer)
-	var missing []string
-	for _, f := range facts {
-		if d := digits(f); d != "" {
-			if !strings.Contains(ad, d) {
-				missing = append(missing, f)
-			}
-			continue
-		}
-		if !strings.Contains(a, fold(f)) {
-			missing = append(missing, f)
-		}
-	}
-	return missing
 }
