@@ -1,0 +1,211 @@
+// Package voice is the channel-independent voice pipeline of a call: the
+// caller's audio goes to a streaming recogniser in the conversation's
+// language, recognised speech and keys go to a bot.Session, the bot's
+// replies are synthesised and played back, and caller speech over an
+// interruptible reply stops it (barge-in).
+//
+// A telephony channel (SIP, WebRTC) calls Run from its call handler with
+// its call as a Conn; Run returns when the caller hangs up, the bot ends
+// the conversation (goodbye, handoff) or ctx ends, after stopping and
+// waiting for everything it started. The Result says how the call ended
+// (with the handoff to perform, if any) and carries per-turn latencies.
+package voice
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/hotline-ivr/hotline/asr"
+	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/bot"
+	"github.com/hotline-ivr/hotline/telephony/media"
+	"github.com/hotline-ivr/hotline/tts"
+)
+
+// Conn is the media side of a call as the pipeline needs it. *sip.Call
+// satisfies it as is; a WebRTC call will too.
+type Conn interface {
+	// ReadFrame returns the caller's next 20 ms of audio, blocking until it
+	// is due, and an error once the call's media has ended. It should not
+	// block for long while the call is up (a channel sends silence or
+	// returns when the call ends): Run waits for it when it returns.
+	ReadFrame() (audio.Frame, error)
+	// WriteFrame queues audio for the caller; the channel paces it at real
+	// time and blocks while a short queue is full.
+	WriteFrame(audio.Frame) error
+	// ClearPlayback drops audio queued but not yet sent (barge-in) and
+	// returns how many frames were dropped.
+	ClearPlayback() int
+	// DTMF delivers the caller's key presses.
+	DTMF() <-chan media.Digit
+	// Done is closed when the call has ended.
+	Done() <-chan struct{}
+}
+
+// RecognizerFunc returns the recogniser for a language ("ru", "en"), or an
+// error (wrapping ErrNoRecognizer, asr.ErrModelMissing, ...) when there is
+// none: English may run on PocketSphinx and Russian on Vosk.
+type RecognizerFunc func(lang string) (asr.Recognizer, error)
+
+// Deps are what a call's pipeline talks to; they are shared by calls.
+type Deps struct {
+	Recognizers RecognizerFunc
+	Synth       tts.Synthesizer
+	// Bot is the conversation's dependencies (cmd/hotline's botStack.Deps).
+	Bot bot.Deps
+	// Log gets call_id added; nil discards.
+	Log *slog.Logger
+}
+
+// Transfer modes for a handoff: how the channel should hand the caller
+// over. The pipeline only passes the configured one on.
+const (
+	TransferRefer  = "refer"  // SIP REFER to the queue's address
+	TransferBridge = "bridge" // keep the call and bridge an agent's leg
+)
+
+// Config is one call's configuration. Zero fields take defaults.
+type Config struct {
+	// Bot is the conversation's configuration (botStack.VoiceConfig): ID
+	// (the call id, also logged), CallerPhone, Lang (empty asks the
+	// caller). Channel is forced to voice.
+	Bot bot.Config
+	// Rate is the sample rate of the frames written to the Conn (8000 on
+	// the phone, 48000 for WebRTC). Default 8000.
+	Rate int
+	// Voices picks a synthesizer voice per language; empty uses the
+	// engine's default.
+	Voices map[string]string
+	// Speed scales the speaking rate (see tts.Request.Speed).
+	Speed float64
+	// ListenLang is the recogniser used before the caller has chosen a
+	// language (default "ru"; the other language when it has none).
+	ListenLang string
+	// BargeInConfirm is how long caller speech must go on without a
+	// break before it stops the bot's reply (default 200 ms); a non-empty
+	// partial result confirms it sooner. It keeps line noise and clicks
+	// from cutting the bot off.
+	BargeInConfirm time.Duration
+	// NoBargeIn plays every reply whole.
+	NoBargeIn bool
+	// DTMFGap is how long to wait for another key before the keys pressed
+	// so far go to the bot as one entry (default 1 s); '#' ends an entry
+	// at once. Any key stops an interruptible reply immediately.
+	DTMFGap time.Duration
+	// Transfer is the handoff mode reported in Result.Handoff (default
+	// TransferRefer).
+	Transfer string
+	// Now is the wall clock for latency stamps (tests); default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Rate == 0 {
+		c.Rate = audio.Rate8k
+	}
+	if c.ListenLang == "" {
+		c.ListenLang = "ru"
+	}
+	if c.BargeInConfirm <= 0 {
+		c.BargeInConfirm = 200 * time.Millisecond
+	}
+	if c.DTMFGap <= 0 {
+		c.DTMFGap = time.Second
+	}
+	if c.Transfer == "" {
+		c.Transfer = TransferRefer
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.Bot.Channel = bot.ChannelVoice
+}
+
+// Reasons a call's pipeline ended besides the bot's own (bot.EndGoodbye,
+// bot.EndHandoff, bot.EndNoInput, ...).
+const (
+	ReasonHangup   = bot.EndHangup // the caller hung up
+	ReasonCanceled = "canceled"    // Run's context ended
+)
+
+// Result is how a call went.
+type Result struct {
+	// ConversationID is the bot session's id (Config.Bot.ID when given).
+	ConversationID string
+	// Reason is why the conversation ended: a bot.End* value or
+	// ReasonCanceled.
+	Reason string
+	// Handoff is set when the bot handed the caller to a person: the
+	// channel transfers the call (REFER) or bridges an agent. The wait
+	// message has already been played.
+	Handoff *Handoff
+	// Turns are the caller's turns with their latencies, in order.
+	Turns []Turn
+	// BargeIns are the times the caller cut the bot off.
+	BargeIns []BargeIn
+	// Transcript is the bot's transcript of the conversation.
+	Transcript []bot.Turn
+	// FramesIn and FramesOut count audio frames read and written.
+	FramesIn, FramesOut int
+}
+
+// Handoff is where the caller goes.
+type Handoff struct {
+	Queue         string
+	HandoffID     string
+	AppealNumber  string
+	Lang          string
+	EstimatedWait time.Duration
+	Mode          string // TransferRefer or TransferBridge
+}
+
+// Turn is one caller input and how fast the bot answered it. The parts
+// add up (about) to VoiceToVoice: Endpointing + Recognition +
+// Understanding + Waiting + Synthesis.
+type Turn struct {
+	Input string // recognised text, or "[DTMF 12#]"
+	Lang  string // recogniser language ("" for keys)
+	// EndOfSpeech is the wall-clock time the caller stopped speaking
+	// (the audio instant the recogniser's VAD placed the end at), or the
+	// time the key entry was complete.
+	EndOfSpeech time.Time
+	// Endpointing: end of speech until the recogniser decided the
+	// utterance was over (mostly the VAD's hangover of silence).
+	Endpointing time.Duration
+	// Recognition: that decision until the final result.
+	Recognition time.Duration
+	// Understanding: the input sent to the bot until its first reply.
+	Understanding time.Duration
+	// Waiting: the first reply queued behind audio still playing (a
+	// non-interruptible prompt).
+	Waiting time.Duration
+	// Synthesis: synthesis started until its first frame.
+	Synthesis time.Duration
+	// VoiceToVoice: end of speech until the first frame of the reply was
+	// written to the Conn. Zero if no reply audio was played.
+	VoiceToVoice time.Duration
+	Reply        string // the first reply's text
+	BargeIn      bool   // the caller began this turn over the bot
+
+	sent time.Time // when the input went to the bot
+}
+
+func (t Turn) sentAt() time.Time { return t.sent }
+
+// BargeIn is one interruption of the bot.
+type BargeIn struct {
+	// Confirmed is when the pipeline decided the caller was really
+	// speaking; Stopped is when playback was cut (ClearPlayback done).
+	Confirmed, Stopped time.Time
+	// By says what confirmed it: "speech" (sustained voice), "partial"
+	// (a recognised word) or "dtmf".
+	By string
+}
+
+// Latency is Stopped-Confirmed, zero if nothing was playing by then.
+func (b BargeIn) Latency() time.Duration {
+	if b.Stopped.IsZero() {
+		return 0
+	}
+	return b.Stopped.Sub(b.Confirmed)
+}
