@@ -45,10 +45,21 @@ func benchmarkResample(b *testing.B, from, to int) {
 	reportCorePercent(b)
 }
 
-func BenchmarkResample8to16_20ms(b *testing.B)  { benchmarkResample(b, Rate8k, Rate16k) }
-func BenchmarkResample16to8_20ms(b *testing.B)  { benchmarkResample(b, Rate16k, Rate8k) }
-func BenchmarkResample48to16_20ms(b *testing.B) { benchmarkResample(b, Rate48k, Rate16k) }
-func BenchmarkResample16to48_20ms(b *testing.B) { benchmarkResample(b, Rate16k, Rate48k) }
+func BenchmarkResample8to16_20ms(b *testing.B)     { benchmarkResample(b, Rate8k, Rate16k) }
+func BenchmarkResample16to8_20ms(b *testing.B)     { benchmarkResample(b, Rate16k, Rate8k) }
+func BenchmarkResample48to16_20ms(b *testing.B)    { benchmarkResample(b, Rate48k, Rate16k) }
+func BenchmarkResample16to48_20ms(b *testing.B)    { benchmarkResample(b, Rate16k, Rate48k) }
+func BenchmarkResample22050to8_20ms(b *testing.B)  { benchmarkResample(b, 22050, Rate8k) }
+func BenchmarkResample22050to16_20ms(b *testing.B) { benchmarkResample(b, 22050, Rate16k) }
+func BenchmarkResample24to16_20ms(b *testing.B)    { benchmarkResample(b, 24000, Rate16k) }
+
+// BenchmarkNewResampler22050to16 designs the 320/441 filter bank anew each
+// time (the cache is bypassed): the cost a first stream at this ratio pays.
+func BenchmarkNewResampler22050to16(b *testing.B) {
+	for b.Loop() {
+		design(320, 441)
+	}
+}
 
 func BenchmarkVAD20ms(b *testing.B) {
 	frames := Split(concat(syllables(Rate16k, 5), whiteNoise(Rate16k, 0.01, 1)), Rate16k)

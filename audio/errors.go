@@ -6,8 +6,9 @@ import "errors"
 // the format code, which header field is wrong), so callers test with
 // errors.Is and log the message.
 var (
-	// ErrUnsupportedRate is returned for a sample-rate conversion outside
-	// the pairs among Rate8k, Rate16k and Rate48k.
+	// ErrUnsupportedRate is returned for a sample-rate conversion with a
+	// rate outside MinResampleRate..MaxResampleRate or a ratio whose terms
+	// exceed MaxRatioTerm.
 	ErrUnsupportedRate = errors.New("audio: unsupported sample rate")
 
 	// ErrNotWAV means the input does not start with a RIFF/WAVE header.

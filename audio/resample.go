@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // Filter design targets. The anti-alias/anti-image low-pass keeps everything
@@ -15,23 +16,32 @@ const (
 	stopbandDB   = 70
 )
 
-// Resampler converts a stream of samples between two of the project rates
-// (8, 16 and 48 kHz) with a polyphase windowed-sinc (Kaiser) FIR filter.
+// Bounds of the rates a Resampler converts between. The rate ratio, reduced
+// to lowest terms up/down, must have both terms at most MaxRatioTerm: that
+// covers every usual pair (22050→16000 is 320/441, 11025→48000 is 640/147)
+// and keeps the filter bank below about 90,000 coefficients.
+const (
+	MinResampleRate = 8000
+	MaxResampleRate = 192000
+	MaxRatioTerm    = 1024
+)
+
+// Resampler converts a stream of samples between two rates (any pair within
+// MinResampleRate..MaxResampleRate, e.g. the project rates 8, 16 and 48 kHz
+// and the speech engines' 22050, 24000 and 32000 Hz) with a rational
+// polyphase windowed-sinc (Kaiser) FIR filter.
 //
 // It keeps the filter history between calls, so feeding a signal frame by
 // frame yields exactly the samples of one call with the whole signal. The
 // filter is causal: output lags input by Delay output samples. Resample
-// removes that lag for one-shot conversions.
+// removes that lag for one-shot conversions; Flush pushes the tail out of a
+// stream.
 //
 // A Resampler is not safe for concurrent use; use one per stream.
 type Resampler struct {
 	from, to int
 	up, down int // rate ratio to/from = up/down in lowest terms
-	taps     int // coefficients per phase
-	// phases[p] holds the taps of phase p in reverse order, so an output is
-	// a forward dot product over the newest input samples.
-	phases [][]float32
-	delay  int // group delay in output samples
+	*bank        // shared, read-only filter bank for up/down
 
 	// buf holds the last taps-1 input samples followed by the current
 	// input; it is reused between calls.
@@ -39,51 +49,79 @@ type Resampler struct {
 	// next is the position of the next output sample on the upsampled time
 	// grid, relative to the first sample of the next input.
 	next int
+	// in and out count samples since the last Reset, for Flush.
+	in, out int64
 }
 
+// bank is the polyphase filter for one reduced ratio up/down. The design
+// depends on the ratio only, not on the rates themselves, so resamplers of
+// equal ratio (48→16 and 24→8 kHz) share it.
+type bank struct {
+	taps int // coefficients per phase
+	// phases[p] holds the taps of phase p in reverse order, so an output is
+	// a forward dot product over the newest input samples.
+	phases [][]float32
+	delay  int // group delay in output samples
+}
+
+// banks memoises filter banks by [up, down]: a design for 22050→8000 takes
+// milliseconds, which would show in a stream's time to first audio. Banks
+// are immutable once stored.
+var banks sync.Map // [2]int → *bank
+
+var passThrough = &bank{taps: 1}
+
 // NewResampler returns a resampler from one rate to another. Both rates must
-// be among Rate8k, Rate16k and Rate48k; otherwise the error wraps
+// be within MinResampleRate..MaxResampleRate and their ratio in lowest terms
+// must have terms at most MaxRatioTerm; otherwise the error wraps
 // ErrUnsupportedRate. Equal rates give a pass-through resampler.
 func NewResampler(from, to int) (*Resampler, error) {
 	if !supportedRate(from) || !supportedRate(to) {
-		return nil, fmt.Errorf("%w: %d Hz to %d Hz (want 8000, 16000 or 48000)", ErrUnsupportedRate, from, to)
-	}
-	r := &Resampler{from: from, to: to}
-	if from == to {
-		r.up, r.down, r.taps = 1, 1, 1
-		return r, nil
+		return nil, fmt.Errorf("%w: %d Hz to %d Hz (want %d..%d Hz)", ErrUnsupportedRate, from, to, MinResampleRate, MaxResampleRate)
 	}
 	g := gcd(from, to)
-	r.up, r.down = to/g, from/g
-	r.design()
+	r := &Resampler{from: from, to: to, up: to / g, down: from / g}
+	if r.up > MaxRatioTerm || r.down > MaxRatioTerm {
+		return nil, fmt.Errorf("%w: %d Hz to %d Hz is the ratio %d/%d (want terms up to %d)", ErrUnsupportedRate, from, to, r.up, r.down, MaxRatioTerm)
+	}
+	if from == to {
+		r.bank = passThrough
+		return r, nil
+	}
+	key := [2]int{r.up, r.down}
+	b, ok := banks.Load(key)
+	if !ok {
+		b, _ = banks.LoadOrStore(key, design(r.up, r.down))
+	}
+	r.bank = b.(*bank)
 	r.Reset()
 	return r, nil
 }
 
 func supportedRate(rate int) bool {
-	return rate == Rate8k || rate == Rate16k || rate == Rate48k
+	return rate >= MinResampleRate && rate <= MaxResampleRate
 }
 
-// design builds the Kaiser-windowed sinc prototype at the upsampled rate and
-// splits it into phases.
-func (r *Resampler) design() {
-	fast := float64(r.from * r.up) // rate of the upsampled grid
-	nyq := float64(min(r.from, r.to)) / 2
-	transition := (1 - passbandEdge) * nyq / fast // normalised to fast
-	cutoff := (1 + passbandEdge) / 2 * nyq / fast // half-amplitude point
+// design builds the Kaiser-windowed sinc prototype on the upsampled grid
+// (up times the input rate) and splits it into phases. Frequencies are in
+// units of the upsampled rate, where the lower Nyquist frequency is
+// min(up, down)/(2·up·down) whatever the actual rates.
+func design(up, down int) *bank {
+	nyq := float64(min(up, down)) / float64(2*up*down)
+	transition := (1 - passbandEdge) * nyq
+	cutoff := (1 + passbandEdge) / 2 * nyq // half-amplitude point
 
 	// Kaiser's estimates for beta and the length meeting stopbandDB.
 	beta := 0.1102 * (stopbandDB - 8.7)
 	n := int(math.Ceil((stopbandDB - 8) / (2.285 * 2 * math.Pi * transition)))
 	// An odd length whose centre falls on the output grid makes the group
 	// delay a whole number of output samples, which Resample can drop.
-	span := 2 * r.down
+	span := 2 * down
 	n = (n+span-2)/span*span + 1
 	center := (n - 1) / 2
-	r.delay = center / r.down
-	r.taps = (n + r.up - 1) / r.up
+	b := &bank{delay: center / down, taps: (n + up - 1) / up}
 
-	proto := make([]float64, r.taps*r.up) // zero padded past n
+	proto := make([]float64, b.taps*up) // zero padded past n
 	i0beta := besselI0(beta)
 	for i := range n {
 		x := float64(i - center)
@@ -91,20 +129,23 @@ func (r *Resampler) design() {
 		proto[i] = 2 * cutoff * sinc(2*cutoff*x) * w
 	}
 
-	r.phases = make([][]float32, r.up)
-	for p := range r.up {
-		ph := make([]float32, r.taps)
+	// One backing array keeps the phases next to each other in memory.
+	coef := make([]float32, b.taps*up)
+	b.phases = make([][]float32, up)
+	for p := range up {
+		ph := coef[p*b.taps : (p+1)*b.taps : (p+1)*b.taps]
 		var sum float64
-		for k := range r.taps {
-			sum += proto[p+k*r.up]
+		for k := range b.taps {
+			sum += proto[p+k*up]
 		}
 		// Normalising each phase to unit DC gain keeps a constant input
 		// exactly constant, with no ripple at the input rate.
-		for k := range r.taps {
-			ph[r.taps-1-k] = float32(proto[p+k*r.up] / sum)
+		for k := range b.taps {
+			ph[b.taps-1-k] = float32(proto[p+k*up] / sum)
 		}
-		r.phases[p] = ph
+		b.phases[p] = ph
 	}
+	return b
 }
 
 // From returns the input rate.
@@ -124,6 +165,7 @@ func (r *Resampler) Reset() {
 		r.buf = append(r.buf, 0)
 	}
 	r.next = 0
+	r.in, r.out = 0, 0
 }
 
 // OutputLen returns how many samples the next Process call with n input
@@ -145,7 +187,9 @@ func (r *Resampler) Process(in []int16) []int16 {
 // ProcessTo resamples the next chunk of the stream, appends the output to dst
 // and returns it. With a dst of enough capacity it does not allocate.
 func (r *Resampler) ProcessTo(dst, in []int16) []int16 {
+	r.in += int64(len(in))
 	if r.up == r.down {
+		r.out += int64(len(in))
 		return append(dst, in...)
 	}
 	dst = slices.Grow(dst, r.OutputLen(len(in)))
@@ -158,12 +202,33 @@ func (r *Resampler) ProcessTo(dst, in []int16) []int16 {
 
 	end := len(in) * r.up
 	t := r.next
+	n0 := len(dst)
 	for ; t < end; t += r.down {
 		i, p := t/r.up, t%r.up
 		dst = append(dst, toInt16(dot(r.phases[p], buf[i:i+r.taps])))
 	}
+	r.out += int64(len(dst) - n0)
 	r.next = t - end
 	copy(buf, buf[len(in):])
+	return dst
+}
+
+// Flush ends the stream: it appends the samples the filter delay still
+// holds, so that the stream has given Delay() + round(n·To()/From())
+// samples in all for n input samples (dropping the first Delay() of them
+// aligns the output with the input), and resets the resampler for a new
+// stream.
+func (r *Resampler) Flush(dst []int16) []int16 {
+	want := int64(r.delay) + (r.in*int64(r.to)+int64(r.from)/2)/int64(r.from)
+	var zeros [64]int16
+	for r.out < want {
+		dst = r.ProcessTo(dst, zeros[:])
+		if extra := r.out - want; extra > 0 {
+			dst = dst[:len(dst)-int(extra)]
+			r.out = want
+		}
+	}
+	r.Reset()
 	return dst
 }
 
@@ -209,12 +274,10 @@ func Resample(in []int16, from, to int) ([]int16, error) {
 	if from == to {
 		return slices.Clone(in), nil
 	}
-	// Enough trailing silence to push the last wanted sample out of the
-	// delay line.
-	flush := ((r.delay+2)*r.down + r.up - 1) / r.up
-	out := make([]int16, 0, r.OutputLen(len(in)+flush))
+	// Room for the delay and the tail Flush pushes out.
+	out := make([]int16, 0, r.delay+want+1)
 	out = r.ProcessTo(out, in)
-	out = r.ProcessTo(out, make([]int16, flush))
+	out = r.Flush(out)
 	return out[r.delay : r.delay+want], nil
 }
 

@@ -15,10 +15,23 @@ var ratePairs = [][2]int{
 	{Rate16k, Rate48k}, {Rate48k, Rate16k},
 }
 
-func pairName(p [2]int) string { return fmt.Sprintf("%dto%d", p[0]/1000, p[1]/1000) }
+// enginePairs are the rates speech engines give (eSpeak 22050 Hz, Festival
+// 32000 and 16000 Hz, speech endpoints 24000 Hz) to and from project rates.
+var enginePairs = [][2]int{
+	{22050, Rate8k}, {22050, Rate16k}, {32000, Rate16k}, {24000, Rate48k}, {Rate16k, 22050},
+}
+
+var allPairs = slices.Concat(ratePairs, enginePairs)
+
+func pairName(p [2]int) string {
+	return fmt.Sprintf("%gto%g", float64(p[0])/1000, float64(p[1])/1000)
+}
 
 func TestNewResamplerRejectsOtherRates(t *testing.T) {
-	for _, p := range [][2]int{{8000, 44100}, {44100, 16000}, {0, 8000}, {16000, -1}, {22050, 22050}} {
+	for _, p := range [][2]int{
+		{0, 8000}, {16000, -1}, {4000, 8000}, {8000, 7999}, {16000, 192001}, {384000, 48000},
+		{8001, 16000}, {44100, 44101}, // ratio terms over MaxRatioTerm
+	} {
 		_, err := NewResampler(p[0], p[1])
 		if !errors.Is(err, ErrUnsupportedRate) {
 			t.Errorf("NewResampler(%d, %d) error = %v, want ErrUnsupportedRate", p[0], p[1], err)
@@ -29,9 +42,22 @@ func TestNewResamplerRejectsOtherRates(t *testing.T) {
 	}
 }
 
+func TestNewResamplerTakesAnyRateWithinBounds(t *testing.T) {
+	for _, p := range [][2]int{{8000, 44100}, {44100, 16000}, {11025, 48000}, {192000, 8000}, {8000, 192000}, {22050, 22050}} {
+		r, err := NewResampler(p[0], p[1])
+		if err != nil {
+			t.Errorf("NewResampler(%d, %d): %v", p[0], p[1], err)
+			continue
+		}
+		if got := len(r.Process(make([]int16, p[0]))); got != p[1] {
+			t.Errorf("%s: one second gave %d samples, want %d", pairName(p), got, p[1])
+		}
+	}
+}
+
 func TestResampleIdentity(t *testing.T) {
 	in := whiteNoise(1000, 0.5, 1)
-	for _, rate := range []int{Rate8k, Rate16k, Rate48k} {
+	for _, rate := range []int{Rate8k, Rate16k, Rate48k, 22050} {
 		out, err := Resample(in, rate, rate)
 		if err != nil {
 			t.Fatal(err)
@@ -43,7 +69,7 @@ func TestResampleIdentity(t *testing.T) {
 }
 
 func TestResampleLength(t *testing.T) {
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		for _, n := range []int{0, 1, 2, 3, 5, 159, 160, 161, 959, 1000, 16001} {
 			out, err := Resample(make([]int16, n), p[0], p[1])
 			if err != nil {
@@ -62,7 +88,7 @@ func TestResampleLength(t *testing.T) {
 // aliases and any misalignment at once.
 func TestResampleMatchesIdealSweep(t *testing.T) {
 	const dur = 1.0
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		t.Run(pairName(p), func(t *testing.T) {
 			top := 0.85 * float64(min(p[0], p[1])) / 2
 			in := sweep(50, top, p[0], dur, 0.5)
@@ -85,7 +111,7 @@ func TestResampleMatchesIdealSweep(t *testing.T) {
 // while it is in the passband the level must be kept.
 func TestResampleDownsampleSweepHasNoAliases(t *testing.T) {
 	const dur = 2.0
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		from, to := p[0], p[1]
 		if to > from {
 			continue
@@ -123,7 +149,7 @@ func TestResampleDownsampleSweepHasNoAliases(t *testing.T) {
 
 // Upsampling a tone must not create images at k*from ± f.
 func TestResampleUpsampleHasNoImages(t *testing.T) {
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		from, to := p[0], p[1]
 		if to < from {
 			continue
@@ -153,7 +179,7 @@ func TestResampleUpsampleHasNoImages(t *testing.T) {
 }
 
 func TestResamplePassbandTones(t *testing.T) {
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		t.Run(pairName(p), func(t *testing.T) {
 			nyq := float64(min(p[0], p[1])) / 2
 			for _, frac := range []float64{0.02, 0.1, 0.3, 0.5, 0.7, 0.85, 0.9} {
@@ -201,7 +227,7 @@ func TestResampleRoundTrip(t *testing.T) {
 
 func TestResamplerStreamingEqualsOneShot(t *testing.T) {
 	in := concat(sweep(100, 3900, Rate8k, 0.5, 0.7), whiteNoise(4000, 0.5, 7))
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		t.Run(pairName(p), func(t *testing.T) {
 			whole, _ := NewResampler(p[0], p[1])
 			want := whole.Process(in)
@@ -254,7 +280,7 @@ func TestResamplerReset(t *testing.T) {
 }
 
 func TestResampleKeepsDCAndClips(t *testing.T) {
-	for _, p := range ratePairs {
+	for _, p := range allPairs {
 		for _, level := range []int16{1000, -20000, math.MaxInt16, math.MinInt16} {
 			in := make([]int16, p[0]/10)
 			for i := range in {
@@ -268,6 +294,42 @@ func TestResampleKeepsDCAndClips(t *testing.T) {
 					break
 				}
 			}
+		}
+	}
+}
+
+func TestResamplerFlushAlignsTheStream(t *testing.T) {
+	for _, p := range allPairs {
+		in := sweep(100, 0.85*float64(min(p[0], p[1]))/2, p[0], 0.3, 0.5)
+		want, _ := Resample(in, p[0], p[1])
+		r, _ := NewResampler(p[0], p[1])
+		var got []int16
+		for rest := in; len(rest) > 0; rest = rest[min(len(rest), 333):] {
+			got = r.ProcessTo(got, rest[:min(len(rest), 333)])
+		}
+		got = r.Flush(got)
+		if len(got) != r.Delay()+len(want) || !slices.Equal(got[r.Delay():], want) {
+			t.Errorf("%s: stream + Flush minus Delay differs from Resample (%d samples, want %d+%d)",
+				pairName(p), len(got), r.Delay(), len(want))
+		}
+		// Flush resets: the resampler starts a new stream.
+		if again := r.Flush(r.ProcessTo(nil, in)); !slices.Equal(again, got) {
+			t.Errorf("%s: second stream after Flush differs", pairName(p))
+		}
+	}
+}
+
+func TestResamplerSharesFilterBanks(t *testing.T) {
+	a, _ := NewResampler(Rate48k, Rate16k)
+	b, _ := NewResampler(24000, Rate8k)
+	if a.bank != b.bank {
+		t.Error("48→16 kHz and 24→8 kHz (ratio 1/3) designed two filter banks")
+	}
+	for _, p := range [][2]int{{22050, Rate16k}, {Rate16k, 22050}, {22050, Rate8k}, {11025, Rate48k}, {192000, 44100}} {
+		r, _ := NewResampler(p[0], p[1])
+		t.Logf("%s: ratio %d/%d, %d taps per phase, %d coefficients, delay %d", pairName(p), r.up, r.down, r.taps, r.taps*r.up, r.delay)
+		if n := r.taps * r.up; n > 100_000 {
+			t.Errorf("%s: filter bank of %d coefficients", pairName(p), n)
 		}
 	}
 }
