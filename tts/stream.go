@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hotline-ivr/hotline/audio"
-	"github.com/hotline-ivr/hotline/tts/internal/resample"
 	"github.com/hotline-ivr/hotline/tts/textprep"
 )
 
@@ -78,11 +77,21 @@ type stream struct {
 func (s *stream) run(r Renderer, req Request, chunks []string) {
 	defer close(s.done)
 	var (
-		rs      *resample.Resampler
-		srcRate int
-		pending []int16 // output samples not yet in a whole frame
+		rs      *audio.Resampler // from the engine's rate to req.Rate
+		skip    int              // samples of rs's filter delay still to drop
+		pending []int16          // output samples not yet in a whole frame
 		n       = audio.SamplesPerFrame(req.Rate)
 	)
+	// resampled appends output of rs to pending, dropping the first
+	// Delay() samples of each resampled run so speech is not shifted.
+	resampled := func(out func(dst []int16) []int16) {
+		n0 := len(pending)
+		pending = out(pending)
+		if drop := min(skip, len(pending)-n0); drop > 0 {
+			pending = append(pending[:n0], pending[n0+drop:]...)
+			skip -= drop
+		}
+	}
 	push := func(final bool) {
 		var out []audio.Frame
 		for len(pending) >= n || (final && len(pending) > 0) {
@@ -108,13 +117,17 @@ func (s *stream) run(r Renderer, req Request, chunks []string) {
 		if rate <= 0 {
 			return fmt.Errorf("%w: engine gave audio at %d Hz", ErrEngine, rate)
 		}
-		if rs == nil || rate != srcRate {
+		if rs == nil || rate != rs.From() {
 			if rs != nil {
-				pending = rs.Flush(pending)
+				resampled(rs.Flush)
 			}
-			rs, srcRate = resample.New(rate, req.Rate), rate
+			next, err := audio.NewResampler(rate, req.Rate)
+			if err != nil {
+				return fmt.Errorf("%w: engine gave audio at %d Hz: %w", ErrEngine, rate, err)
+			}
+			rs, skip = next, next.Delay()
 		}
-		pending = rs.Process(pending, pcm)
+		resampled(func(dst []int16) []int16 { return rs.ProcessTo(dst, pcm) })
 		push(false)
 		return nil
 	}
@@ -130,7 +143,7 @@ func (s *stream) run(r Renderer, req Request, chunks []string) {
 	}
 	if err == nil {
 		if rs != nil {
-			pending = rs.Flush(pending)
+			resampled(rs.Flush)
 		}
 		push(true)
 	}
