@@ -47,7 +47,9 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		cfg.Log.Level = "warn" // a one-shot tool: start-up chatter would bury the answers
 	}
 	log := newLogger(c.stderr, cfg.Log)
-	p, err := nlu.OpenEmbedded(ctx, log, nlu.WithAppealValidator(func(s string) bool { return appeal.ValidNumber(s) == nil }))
+	opts := append([]nlu.Option{nlu.WithAppealValidator(func(s string) bool { return appeal.ValidNumber(s) == nil })},
+		withLLM(log, llmConfig(cfg))...)
+	p, err := nlu.OpenEmbedded(ctx, log, opts...)
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}
@@ -58,7 +60,7 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		return printReply(c.stdout, r, !*asText)
+		return printReply(c.stdout, r, phrasedReply(ctx, p.Parser, r), !*asText)
 	}
 	if fs.NArg() > 0 {
 		return answer(strings.Join(fs.Args(), " "))
@@ -80,9 +82,9 @@ func runAsk(ctx context.Context, c *cli, args []string) error {
 	}
 }
 
-func printReply(w io.Writer, r nlu.Result, asJSON bool) error {
+func printReply(w io.Writer, r nlu.Result, answer string, asJSON bool) error {
 	rep := askReply{Lang: r.Lang, Intent: r.Intent, Confidence: float64(int(r.Confidence*1000+0.5)) / 1000,
-		Queue: r.Queue, Slots: r.Slots, Answer: nlu.FirstReply(r)}
+		Queue: r.Queue, Slots: r.Slots, Answer: answer}
 	if rep.Slots == nil {
 		rep.Slots = map[string]string{}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,9 @@ type chatConfig struct {
 	Burst         int
 	MaxSessions   int
 	AllowedOrigin []string
+	// llm.*: the optional LLM for unsure utterances and, with
+	// phrase_answers, grounded phrasing of FAQ answers; nil when off.
+	LLM *nlu.LLMConfig
 }
 
 // botStack is the bot's dependencies and the mounted chat; Close ends the
@@ -88,18 +92,25 @@ func mountChat(ctx context.Context, log *slog.Logger, srv *web.Server, kb *knowl
 	}
 	// The parser learns the articles' example questions at start; articles
 	// edited later are still found through the knowledge base's search.
-	p, err := nlu.New(
-		nlu.WithLogger(log.With("component", "nlu")),
+	nlog := log.With("component", "nlu")
+	p, err := nlu.New(append([]nlu.Option{
+		nlu.WithLogger(nlog),
 		nlu.WithArticles(arts),
 		nlu.WithRetriever(nlu.KnowledgeRetriever{S: kb}),
 		nlu.WithAppealValidator(func(s string) bool { return appeal.ValidNumber(s) == nil }),
-	)
+	}, withLLM(nlog, cfg.LLM)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("bot: nlu: %w", err)
 	}
 	b := &botStack{parser: p, cfg: cfg}
+	var und bot.Understander = adapters.Understander{P: p}
+	if p.LLM().PhraseEnabled() {
+		// FAQ answers are phrased from the article by the LLM; the bot
+		// says the article's own text when it is slow, down or ungrounded.
+		und = adapters.Phrased{U: und, P: p.LLM(), MinConfidence: cmp.Or(cfg.ClarifyThreshold, 0.25), HumanOnly: cfg.HumanOnly}
+	}
 	b.Deps = bot.Deps{
-		Understander: adapters.Understander{P: p},
+		Understander: und,
 		Answerer:     adapters.Answerer{S: kb},
 		Appeals:      adapters.Appeals{S: appeals},
 		Relay:        adapters.Relay{C: center},
@@ -154,5 +165,6 @@ func chatConfigFrom(cfg *config.Config) chatConfig {
 		Burst:            cfg.Chat.Burst,
 		MaxSessions:      cfg.Chat.MaxSessions,
 		AllowedOrigin:    cfg.Chat.Origins,
+		LLM:              llmConfig(cfg),
 	}
 }
