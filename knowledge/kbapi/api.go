@@ -23,6 +23,7 @@ import (
 
 	"github.com/hotline-ivr/hotline/auth"
 	"github.com/hotline-ivr/hotline/knowledge"
+	"github.com/hotline-ivr/hotline/tts"
 )
 
 // KB is what the API needs from the knowledge base; *knowledge.Service
@@ -68,6 +69,9 @@ func WithLogger(l *slog.Logger) Option { return func(h *handlers) { h.log = l } 
 type handlers struct {
 	kb  KB
 	log *slog.Logger
+
+	speaker    tts.Synthesizer // nil: no play button
+	speakSlots chan struct{}
 }
 
 // Register mounts the knowledge base API on api (the /api/v1 group). Every
@@ -96,6 +100,10 @@ func Register(api *gin.RouterGroup, kb KB, au *auth.Service, opts ...Option) {
 	g.GET("/search", h.search)
 	g.GET("/export", h.export)
 	g.POST("/import", limitBody(maxImportBody), h.importZip)
+	if h.speaker != nil {
+		g.GET("/speak", h.speakInfo)
+		g.POST("/speak", limitBody(maxSpeakBody), h.speak)
+	}
 }
 
 // articleInput is what clients may set; everything else (version history,

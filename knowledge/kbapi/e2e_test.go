@@ -23,7 +23,7 @@ import (
 // Set HOTLINE_E2E_SCREENSHOTS=DIR to keep screenshots of each step.
 func TestEditorInChromium(t *testing.T) {
 	browser := browsertest.Start(t, browsertest.WithWindowSize(1600, 1100)) // skips under -short or without Chromium
-	e := newEnv(t, knowledge.WithSeed(knowledge.Content()))
+	e := newEnvWith(t, []Option{WithSpeaker(newSpeaker(t))}, knowledge.WithSeed(knowledge.Content()))
 	ctx := t.Context()
 
 	// The article the editor will work on: a seeded Russian one about
@@ -119,9 +119,6 @@ func TestEditorInChromium(t *testing.T) {
 	step("open article", chromedp.Click(chromedp.CSS(item)))
 	until("article loaded", fmt.Sprintf(`document.getElementById('ru-spoken').value === %q`, target.Spoken))
 	until("both languages side by side", `document.getElementById('col-ru') && document.getElementById('col-en')`)
-	if play := js(`String(document.getElementById('ru-play').disabled) + '|' + document.getElementById('ru-play').title`); play != "true|speech synthesis not yet available" {
-		t.Errorf("play button = %q, want disabled with a tooltip", play)
-	}
 	shot("1-opened")
 
 	// Edit the spoken answer: the live preview follows, then save.
@@ -130,6 +127,15 @@ func TestEditorInChromium(t *testing.T) {
 	step("edit spoken", replaceText("ru-spoken", spoken))
 	until("preview updated", fmt.Sprintf(`document.querySelector('#col-ru [data-ref="preview-text"]').textContent === %q`, spoken))
 	until("preview counts words", `document.querySelector('#col-ru [data-ref="stats"]').textContent.startsWith('7 words')`)
+
+	// The play button speaks the unsaved text: the audio element gets the
+	// server's WAV as a blob and the browser decodes it.
+	until("play enabled", `!document.getElementById('ru-play').disabled`)
+	step("play", chromedp.Click(chromedp.ID("ru-play")))
+	until("audio loaded", `(a => a && a.src.startsWith('blob:') && !a.error && a.readyState >= 1 && a.duration > 1)(document.getElementById('speech-audio'))`)
+	if st := js(`document.getElementById('ru-play').dataset.state + '|' + document.getElementById('notice').hidden`); st != "playing|true" && st != "idle|true" {
+		t.Errorf("after play: button state|notice hidden = %s", st)
+	}
 	step("save", chromedp.Click(chromedp.ID("ru-save")))
 	until("saved", fmt.Sprintf(`document.querySelector('#col-ru [data-ref="meta"]').textContent.startsWith('version %d ')`, target.Version+1))
 	if got, _ := e.kb.Get(ctx, target.ID, "ru"); got.Spoken != spoken || got.UpdatedBy != "olga" || got.Status != knowledge.StatusDraft {

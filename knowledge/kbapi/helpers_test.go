@@ -31,6 +31,12 @@ type env struct {
 
 func newEnv(t *testing.T, kbOpts ...knowledge.Option) *env {
 	t.Helper()
+	return newEnvWith(t, nil, kbOpts...)
+}
+
+// newEnvWith is newEnv with API options (the speaker).
+func newEnvWith(t *testing.T, apiOpts []Option, kbOpts ...knowledge.Option) *env {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "hotline.db"))
 	if err != nil {
@@ -59,7 +65,7 @@ func newEnv(t *testing.T, kbOpts ...knowledge.Option) *env {
 	ws := web.New(web.WithLogger(quiet))
 	api := ws.API()
 	au.Register(api)
-	Register(api, kb, au, WithLogger(quiet))
+	Register(api, kb, au, append([]Option{WithLogger(quiet)}, apiOpts...)...)
 	RegisterUI(ws.Router())
 	srv := httptest.NewServer(ws.Router())
 	t.Cleanup(srv.Close)

@@ -13,8 +13,9 @@ var uiFiles embed.FS
 
 // contentPolicy allows only the editor's own files: even if article text
 // slipped into the page as markup, no inline script could run and nothing
-// could be loaded from elsewhere.
-const contentPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// could be loaded from elsewhere. media-src allows the play button's
+// audio, fetched from the API and played from a blob: URL.
+const contentPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // RegisterUI serves the knowledge base editor at /editor/ and its login

@@ -177,9 +177,9 @@ function buildColumn(lang, name) {
   col.stats = ref('stats');
   col.previewText = ref('preview-text');
   col.preview = ref('preview');
-  const play = ref('play');
-  play.id = `${lang}-play`;
-  play.addEventListener('click', () => playSpoken(col));
+  col.playButton = ref('play');
+  col.playButton.id = `${lang}-play`;
+  col.playButton.addEventListener('click', () => playSpoken(col));
   for (const b of root.querySelectorAll('[data-action]')) {
     b.id = `${lang}-${b.dataset.action}`;
     col[b.dataset.action + 'Button'] = b;
@@ -193,9 +193,96 @@ function buildColumn(lang, name) {
   return col;
 }
 
-// playSpoken is the hook for speech synthesis. When TTS lands, enable the
-// play buttons and fetch audio for col.fields.spoken.value in col.lang here.
-function playSpoken(col) { /* speech synthesis not yet available */ void col; }
+// ---------- speech ----------
+
+// The play button speaks a column's spoken answer as it is in the box,
+// saved or not, in the server's voice (POST /kb/speak returns a WAV file),
+// through one <audio> element. The buttons are enabled when the server has
+// speech synthesis (GET /kb/speak answers). A second click stops.
+const speech = { available: false, audio: null, col: null, url: '', seq: 0 };
+
+async function initSpeech() {
+  speech.audio = el('audio', { id: 'speech-audio', preload: 'auto' });
+  speech.audio.hidden = true;
+  speech.audio.addEventListener('ended', () => stopSpeech());
+  speech.audio.addEventListener('error', () => {
+    if (speech.col) notice('The browser could not play the audio.', 'error');
+    stopSpeech();
+  });
+  document.body.append(speech.audio);
+  try {
+    const info = await api('GET', '/kb/speak');
+    speech.available = !!(info && info.available);
+  } catch (e) {
+    speech.available = false; // 404: this server has no speech synthesis
+  }
+  for (const col of Object.values(state.cols)) setPlay(col, 'idle');
+}
+
+function setPlay(col, st) {
+  const b = col.playButton;
+  b.dataset.state = st;
+  b.disabled = !speech.available;
+  b.setAttribute('aria-disabled', String(!speech.available));
+  b.title = speech.available ? 'Listen to the spoken answer as the bot will say it (unsaved text too)'
+    : 'speech synthesis is not available on this server';
+  b.textContent = { idle: '▶ play', loading: '… loading', playing: '■ stop' }[st];
+}
+
+function stopSpeech() {
+  const col = speech.col;
+  speech.col = null;
+  speech.seq++;
+  if (speech.audio) speech.audio.pause();
+  if (col) setPlay(col, 'idle');
+}
+
+async function playSpoken(col) {
+  if (speech.col === col) { stopSpeech(); return; }
+  stopSpeech();
+  const text = col.fields.spoken.value.trim();
+  if (!text) {
+    notice(`There is no ${col.lang} spoken answer to play.`, 'error');
+    return;
+  }
+  const seq = speech.seq;
+  speech.col = col;
+  setPlay(col, 'loading');
+  let blob;
+  try {
+    const r = await fetch('/api/v1/kb/speak', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-Hotline-CSRF': state.csrf },
+      body: JSON.stringify({ text, lang: col.lang, id: $('art-id').value.trim() }),
+    });
+    if (r.status === 401) { location.replace('login.html'); return; }
+    if (!r.ok) {
+      const type = r.headers.get('Content-Type') || '';
+      throw new ApiError(r.status, type.includes('json') ? await r.json() : null);
+    }
+    blob = await r.blob();
+  } catch (e) {
+    if (seq === speech.seq) {
+      stopSpeech();
+      notice('Could not play the answer: ' + e.message, 'error');
+    }
+    return;
+  }
+  if (seq !== speech.seq) return; // stopped, or another play started meanwhile
+  if (speech.url) URL.revokeObjectURL(speech.url);
+  speech.url = URL.createObjectURL(blob);
+  speech.audio.src = speech.url;
+  setPlay(col, 'playing');
+  try {
+    await speech.audio.play();
+  } catch (e) {
+    if (seq === speech.seq) {
+      stopSpeech();
+      notice('The browser did not play the audio: ' + e.message, 'error');
+    }
+  }
+}
 
 function readColumn(col) {
   const f = col.fields;
@@ -212,6 +299,7 @@ function readColumn(col) {
 }
 
 function fillColumn(col, a) {
+  if (speech.col === col) stopSpeech();
   col.art = a;
   col.dirty = false;
   const f = col.fields;
@@ -583,6 +671,7 @@ async function start() {
     notice('Your account has no editor role: ask an administrator for it.', 'error');
   }
   for (const { code, name } of LANGS) state.cols[code] = buildColumn(code, name);
+  initSpeech();
   for (const q of QUEUES) $('list-queue').append(el('option', { value: q, text: q }));
 
   $('list-form').addEventListener('submit', (ev) => { ev.preventDefault(); state.offset = 0; loadList(); });
