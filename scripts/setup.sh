@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libspandsp-dev sip-tester baresip   # telephony: G.722 codec, SIPp and softphone for SIP tests
   chromium fonts-dejavu-core   # headless browser for the web editor's end-to-end test
   espeak-ng libespeak-ng-dev festival festvox-us-slt-hts   # speech synthesis (tts/espeak, tts/festival)
+  libopus-dev libopusfile-dev   # Opus for telephony/webrtc (hraban/opus links opusfile unless built with -tags nolibopusfile)
 )
 
 VOSK_VERSION=0.3.39
