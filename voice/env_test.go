@@ -222,7 +222,9 @@ func callerSpeech(t *testing.T, e engines, text string, rate int) []int16 {
 
 // botDeps is the real bot: nlu and knowledge shipped in the binary,
 // appeals in SQLite, the handoff center with its default queues.
-func botDeps(t *testing.T, e engines) bot.Deps {
+// A zero at uses the wall clock; otherwise appeals, hours and the bot
+// see that fixed time (timers stay real).
+func botDeps(t *testing.T, e engines, at time.Time) bot.Deps {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(t.TempDir(), "hotline.db"))
@@ -246,19 +248,35 @@ func botDeps(t *testing.T, e engines) bot.Deps {
 	if err != nil {
 		t.Fatal(err)
 	}
-	center, err := handoff.New(queues)
+	var opts []handoff.Option
+	var clock bot.Clock
+	if !at.IsZero() {
+		opts = append(opts, handoff.WithClock(func() time.Time { return at }))
+		clock = fixedClock{at}
+	}
+	center, err := handoff.New(queues, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { center.Close() })
 	return bot.Deps{
 		Understander: adapters.Understander{P: e.nlu.Parser}, Answerer: adapters.Answerer{S: e.nlu.KB},
-		Appeals: adapters.Appeals{S: svc}, Router: adapters.Router{C: center},
+		Appeals: adapters.Appeals{S: svc}, Router: adapters.Router{C: center}, Clock: clock,
 	}
 }
 
+// fixedClock is a fixed now with real timers.
+type fixedClock struct{ now time.Time }
+
+func (c fixedClock) Now() time.Time { return c.now }
+func (c fixedClock) AfterFunc(d time.Duration, f func()) bot.Timer {
+	return time.AfterFunc(d, f)
+}
+
 // voiceDeps: English on PocketSphinx; no Russian recogniser here.
-func voiceDeps(t *testing.T, e engines) voice.Deps {
+func voiceDeps(t *testing.T, e engines) voice.Deps { return voiceDepsAt(t, e, time.Time{}) }
+
+func voiceDepsAt(t *testing.T, e engines, at time.Time) voice.Deps {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if !testing.Verbose() {
 		log = slog.New(slog.DiscardHandler)
@@ -271,7 +289,7 @@ func voiceDeps(t *testing.T, e engines) voice.Deps {
 			return nil, fmt.Errorf("%w: %s (no Vosk model in tests)", voice.ErrNoRecognizer, lang)
 		},
 		Synth: e.espeak,
-		Bot:   botDeps(t, e),
+		Bot:   botDeps(t, e, at),
 		Log:   log,
 	}
 }

@@ -205,3 +205,46 @@ func TestKeysOnlyCaller(t *testing.T) {
 		t.Logf("turn %q: v2v %v (understanding %v, waiting %v, synthesis %v)", tr.Input, tr.VoiceToVoice, tr.Understanding, tr.Waiting, tr.Synthesis)
 	}
 }
+
+// TestOperatorHandoff: in operator hours, 0 asks for a person; the bot
+// says the wait and the appeal number, then Run returns the handoff for
+// the channel to transfer.
+func TestOperatorHandoff(t *testing.T) {
+	e := heavy(t)
+	msk, err := time.LoadLocation("Europe/Moscow")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	monday := time.Date(2026, 3, 9, 12, 0, 0, 0, msk)
+	cfg := config("en")
+	cfg.Transfer = voice.TransferBridge
+	c := startCall(t, voiceDepsAt(t, e, monday), cfg)
+	start := time.Now()
+	c.conn.waitSpeaking(t, start, 10*time.Second)
+	c.conn.waitQuiet(t, start, 700*time.Millisecond, 30*time.Second)
+	pressed := time.Now()
+	c.conn.key("0")
+	res := c.wait(t, 30*time.Second)
+	t.Logf("transcript:\n%s", transcript(res))
+	h := res.Handoff
+	if res.Reason != bot.EndHandoff || h == nil {
+		t.Fatalf("reason %q, handoff %+v: want a handoff", res.Reason, h)
+	}
+	if h.Queue == "" || len(h.AppealNumber) != 10 || h.Mode != voice.TransferBridge || h.HandoffID == "" {
+		t.Errorf("handoff %+v: want queue, appeal number, id and the configured mode", h)
+	}
+	// The wait message was played before Run returned.
+	ws, _ := c.conn.snapshot()
+	n := 0
+	for _, w := range ws {
+		if w.at.After(pressed) {
+			n++
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d frames of the wait message were played", n)
+	}
+	if !strings.Contains(botSaid(res), "appeal number") && !strings.Contains(botSaid(res), "number") {
+		t.Errorf("the bot did not read the appeal number:\n%s", botSaid(res))
+	}
+}
