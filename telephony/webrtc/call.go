@@ -37,6 +37,7 @@ func (f HandlerFunc) HandleCall(ctx context.Context, c *Call) error { return f(c
 // Stats are a call's media counters.
 type Stats struct {
 	PacketsIn, PacketsLost, FramesDropped int64
+	FramesSilent                          int64 // ReadFrame timed out on the network
 	FramesOut, FramesCleared              int64
 	EventsIn, EventsDropped               int64
 }
@@ -82,6 +83,7 @@ type Call struct {
 	wg      sync.WaitGroup
 
 	packetsIn, packetsLost, framesDropped atomic.Int64
+	framesSilent                          atomic.Int64
 	framesOut, framesCleared              atomic.Int64
 	eventsIn, eventsDropped               atomic.Int64
 }
@@ -118,19 +120,42 @@ func (c *Call) Text() <-chan string { return c.text }
 // Stats returns the call's counters.
 func (c *Call) Stats() Stats {
 	return Stats{
-		PacketsIn: c.packetsIn.Load(), PacketsLost: c.packetsLost.Load(), FramesDropped: c.framesDropped.Load(),
+		PacketsIn: c.packetsIn.Load(), PacketsLost: c.packetsLost.Load(), FramesDropped: c.framesDropped.Load(), FramesSilent: c.framesSilent.Load(),
 		FramesOut: c.framesOut.Load(), FramesCleared: c.framesCleared.Load(),
 		EventsIn: c.eventsIn.Load(), EventsDropped: c.eventsDropped.Load(),
 	}
 }
 
-// ReadFrame returns the caller's next 20 ms of audio at SampleRate, lost
-// packets concealed. Frames come as the network delivers them; it returns
-// ErrCallEnded once the call is over.
+// maxLag is how many decoded frames may wait for ReadFrame before the
+// oldest are dropped: latency the bot would otherwise carry for the rest
+// of the call after a stall.
+const maxLag = 10
+
+// readTimeout is how long ReadFrame waits for the network before it
+// returns silence: a pipeline must keep its 20 ms pace (VAD endpointing,
+// its own shutdown) even when the app's packets stall.
+const readTimeout = 3 * audio.FrameDuration
+
+// ReadFrame returns the caller's next 20 ms of audio at SampleRate. Lost
+// packets are concealed; when nothing arrives for 60 ms a frame of
+// silence is returned instead. It returns ErrCallEnded once the call is
+// over.
 func (c *Call) ReadFrame() (audio.Frame, error) {
+	t := time.NewTimer(readTimeout)
+	defer t.Stop()
 	select {
 	case f := <-c.in:
+		for len(c.in) > maxLag {
+			select {
+			case f = <-c.in:
+				c.framesDropped.Add(1)
+			default:
+			}
+		}
 		return f, nil
+	case <-t.C:
+		c.framesSilent.Add(1)
+		return audio.Frame{Rate: c.codec.rate, Samples: make([]int16, audio.SamplesPerFrame(c.codec.rate))}, nil
 	case <-c.ctx.Done():
 		return audio.Frame{}, ErrCallEnded
 	}
