@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -414,12 +415,26 @@ func (e *Engine) renderWAV(ctx context.Context, s tts.Sentence) ([]byte, error) 
 		stretch = 1 / s.Speed
 	}
 	cmds := fmt.Sprintf("(voice_%s)\n(Parameter.set 'Duration_Stretch %.3f)\n(utt.send.wave.client (utt.synth (Utterance Text \"%s\")))\n",
-		s.Voice, stretch, escape(s.Text))
+		s.Voice, stretch, escape(undash(s.Text)))
 	if _, err := io.WriteString(conn, cmds); err != nil {
 		return nil, err
 	}
 	return readReplies(bufio.NewReader(conn), 3)
 }
+
+// undash turns dashes, which textprep keeps as pauses ("1 — статус"), into
+// commas: the Russian voice fails the whole sentence on a dash.
+func undash(s string) string {
+	s = dashRe.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.IndexByte(".,!?;:", m[0]) >= 0 { // after punctuation: that pause is enough
+			return m[:1] + " "
+		}
+		return ", "
+	})
+	return strings.TrimLeft(s, ", ")
+}
+
+var dashRe = regexp.MustCompile(`[.,!?;:]?\s*[—–]\s*`)
 
 // escape quotes text for a Scheme string literal.
 func escape(s string) string {
