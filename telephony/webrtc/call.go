@@ -64,6 +64,7 @@ type Call struct {
 	dtmf      chan Digit
 	text      chan string
 	connected chan struct{}
+	released  chan struct{} // closed once torn down and unregistered
 	connOnce  sync.Once
 	gotTrack  atomic.Bool
 
@@ -76,7 +77,9 @@ type Call struct {
 	dcOpen  bool
 	dcDead  bool
 	backlog [][]byte
-	limiter bucket
+
+	lmu     sync.Mutex // inbound rate limit; separate from emu so pion's
+	limiter bucket     // read loop never waits behind a SendEvent
 
 	gmu     sync.Mutex // goroutine ownership
 	closing bool

@@ -69,9 +69,9 @@ func (c *Call) onDataChannel(d *webrtc.DataChannel) {
 // onMessage runs on pion's SCTP goroutine: it must not block, so full
 // channels drop and a flood is cut off.
 func (c *Call) onMessage(m webrtc.DataChannelMessage) {
-	c.emu.Lock()
+	c.lmu.Lock()
 	ok := len(m.Data) <= c.srv.cfg.dcMaxMessage && c.limiter.allow(c.srv.cfg.now())
-	c.emu.Unlock()
+	c.lmu.Unlock()
 	if !ok {
 		c.dropEvent("rate limit or size")
 		return

@@ -196,6 +196,7 @@ func (s *Server) answer(ctx context.Context, cl claims, offer string) (*Call, []
 		dtmf:      make(chan Digit, 16),
 		text:      make(chan string, 16),
 		connected: make(chan struct{}),
+		released:  make(chan struct{}),
 		limiter:   bucket{rate: s.cfg.dcRate, burst: float64(s.cfg.dcBurst)},
 	}
 	c.track, err = webrtc.NewTrackLocalStaticSample(vc.cap.RTPCodecCapability, "audio", "hotline")
@@ -256,6 +257,7 @@ func (s *Server) run(c *Call) {
 	s.mu.Lock()
 	delete(s.calls, c.ID)
 	s.mu.Unlock()
+	close(c.released)
 	cause := context.Cause(c.ctx)
 	if errors.Is(cause, context.Canceled) {
 		cause = nil // the handler ended the call itself
@@ -309,18 +311,11 @@ func (s *Server) Hangup(ctx context.Context, token, callID string) error {
 		return err
 	}
 	c.cancel(ErrHangup)
-	for {
-		s.mu.Lock()
-		_, live := s.calls[callID]
-		s.mu.Unlock()
-		if !live {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
+	select {
+	case <-c.released:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
