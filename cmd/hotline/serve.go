@@ -42,7 +42,12 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 
 	srv := web.New(web.WithLogger(log), web.WithVersion(version))
 	srv.AddReadiness("database", db.PingContext)
-	kb, au, err := mountKnowledge(ctx, cfg, db, srv, log)
+	sp, err := startSpeech(ctx, cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	defer sp.Close() // after the prerender below has stopped: stops the Festival server
+	kb, au, err := mountKnowledge(ctx, cfg, db, srv, sp.Cache, log)
 	if err != nil {
 		return err
 	}

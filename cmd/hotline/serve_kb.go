@@ -10,14 +10,16 @@ import (
 	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/knowledge"
 	"github.com/hotline-ivr/hotline/knowledge/kbapi"
+	"github.com/hotline-ivr/hotline/tts"
 	"github.com/hotline-ivr/hotline/web"
 )
 
 // mountKnowledge opens accounts and the knowledge base on db, mounts the
 // login API, the knowledge base API and the web editor on srv, and makes
 // sure somebody can log in. The caller closes the returned knowledge
-// service; the accounts service guards the other APIs.
-func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *web.Server, log *slog.Logger) (*knowledge.Service, *auth.Service, error) {
+// service; the accounts service guards the other APIs. Editing an article
+// drops its cached speech; the editor's play button speaks through speech.
+func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *web.Server, speech *tts.Cache, log *slog.Logger) (*knowledge.Service, *auth.Service, error) {
 	au, err := auth.Open(ctx, db,
 		auth.WithLogger(log.With("component", "auth")),
 		auth.WithInitialPasswordFile(cfg.Path("initial-admin-password")))
@@ -27,7 +29,8 @@ func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *we
 	if _, err := au.Bootstrap(ctx); err != nil { // logs the file's path, never the password
 		return nil, nil, fmt.Errorf("accounts: %w", err)
 	}
-	kb, err := knowledge.Open(ctx, db, cfg.Path("kb.bleve"), knowledge.WithLogger(log))
+	kb, err := knowledge.Open(ctx, db, cfg.Path("kb.bleve"), knowledge.WithLogger(log),
+		knowledge.WithOnChange(func(id, _ string) { speech.InvalidateSource(id) }))
 	if err != nil {
 		return nil, nil, fmt.Errorf("knowledge base: %w", err)
 	}
@@ -38,7 +41,7 @@ func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *we
 	})
 	api := srv.API()
 	au.Register(api)
-	kbapi.Register(api, kb, au, kbapi.WithLogger(log.With("component", "kbapi")))
+	kbapi.Register(api, kb, au, kbapi.WithLogger(log.With("component", "kbapi")), kbapi.WithSpeaker(speech))
 	kbapi.RegisterUI(srv.Router())
 	return kb, au, nil
 }

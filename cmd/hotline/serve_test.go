@@ -50,7 +50,10 @@ func startServe(t *testing.T, args ...string) (base string, logs *syncBuffer) {
 	addr := freeAddr(t)
 	logs = &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs, environ: []string{"HOTLINE_LOG_FORMAT=json"}}
+	// eSpeak speaks: starting Festival and prerendering the prompts with it
+	// costs a core for half a minute (TestServeSpeaksWithFestival covers it).
+	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs,
+		environ: []string{"HOTLINE_LOG_FORMAT=json", "HOTLINE_TTS_ENGINE_RU=espeak", "HOTLINE_TTS_ENGINE_EN=espeak"}}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, c, append([]string{"serve", "--http", addr, "--data", t.TempDir()}, args...))

@@ -10,11 +10,13 @@ import (
 	"time"
 
 	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/bot"
 	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/tts"
 	"github.com/hotline-ivr/hotline/tts/espeak"
 	"github.com/hotline-ivr/hotline/tts/festival"
 	"github.com/hotline-ivr/hotline/tts/openai"
+	"github.com/hotline-ivr/hotline/web"
 )
 
 // festivalStandIn bounds the wait for Festival's first audio of a reply
@@ -212,12 +214,12 @@ func (sp *speech) Check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Prerender renders the prompts at 8 kHz into the cache, pinned, one by one
-// so that a prompt that fails does not stop the others. It returns how many
-// were rendered and the first error.
+// Prerender renders the prompts into the cache, pinned, one by one so
+// that a prompt that fails does not stop the others. It returns how many
+// were rendered and the failures.
 func (sp *speech) Prerender(ctx context.Context, prompts []tts.Request) (int, error) {
 	n := 0
-	var first error
+	var errs []error
 	for _, p := range prompts {
 		if ctx.Err() != nil {
 			return n, ctx.Err()
@@ -226,14 +228,12 @@ func (sp *speech) Prerender(ctx context.Context, prompts []tts.Request) (int, er
 			continue
 		}
 		if err := sp.Cache.Prerender(ctx, []tts.Request{p}); err != nil {
-			if first == nil {
-				first = err
-			}
+			errs = append(errs, err)
 			continue
 		}
 		n++
 	}
-	return n, first
+	return n, errors.Join(errs...)
 }
 
 // Close stops the engines (the Festival server and its children). It is
@@ -247,4 +247,50 @@ func (sp *speech) Close() error {
 		errs = append(errs, sp.espeak.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// startSpeech builds the service's synthesizer, registers its readiness
+// check and prerenders the bot's fixed prompts at telephone rate in the
+// background. Closing the result stops the prerender first.
+func startSpeech(ctx context.Context, cfg *config.Config, srv *web.Server, log *slog.Logger) (*servedSpeech, error) {
+	tlog := log.With("component", "tts")
+	sp, err := openSpeech(cfg.TTS, speechOptions{}, log)
+	if err != nil {
+		return nil, fmt.Errorf("speech synthesis: %w", err)
+	}
+	srv.AddReadiness("tts", sp.Check)
+	tlog.Info("speech synthesis ready", "ru", sp.Engines[tts.LangRU], "en", sp.Engines[tts.LangEN], "cache_mb", cfg.TTS.CacheMB)
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var reqs []tts.Request
+		for _, p := range bot.FixedPrompts() {
+			reqs = append(reqs, tts.Request{Text: p.Text, Lang: p.Lang, Rate: audio.Rate8k})
+		}
+		start := time.Now()
+		n, err := sp.Prerender(pctx, reqs)
+		took := time.Since(start).Round(time.Millisecond)
+		switch {
+		case pctx.Err() != nil:
+			tlog.Info("prompt prerender stopped", "rendered", n, "of", len(reqs), "took", took)
+		case err != nil:
+			tlog.Warn("some prompts were not prerendered", "rendered", n, "of", len(reqs), "took", took, "error", err)
+		default:
+			tlog.Info("prompts prerendered", "prompts", n, "took", took, "cache_bytes", sp.Cache.Stats().Bytes)
+		}
+	}()
+	return &servedSpeech{speech: sp, stop: func() { cancel(); <-done }}, nil
+}
+
+// servedSpeech is the service's speech with its background prerender.
+type servedSpeech struct {
+	*speech
+	stop func()
+}
+
+// Close stops the prerender, then the engines.
+func (s *servedSpeech) Close() error {
+	s.stop()
+	return s.speech.Close()
 }
