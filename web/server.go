@@ -84,6 +84,7 @@ func New(opts ...Option) *Server {
 	s.engine.GET("/healthz", s.healthz)
 	s.engine.GET("/readyz", s.readyz)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
+	mountStatic(s.engine)
 	return s
 }
 
