@@ -206,8 +206,9 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	logIn := func(ctx context.Context, user string) {
 		t.Helper()
-		// An anonymous visitor of the desk is sent to its login page.
+		// An anonymous visitor of the desk is sent to the login page.
 		step(ctx, user+" opens the desk", chromedp.Navigate(base+"/desk/"), chromedp.WaitVisible(chromedp.ID("login-user")))
+		until(ctx, user+" on the login page", `location.pathname + location.search === '/login?next=%2Fdesk%2F'`, 5*time.Second)
 		step(ctx, user+" logs in",
 			chromedp.SendKeys(chromedp.ID("login-user"), user),
 			chromedp.SendKeys(chromedp.ID("login-pass"), deskPassword),

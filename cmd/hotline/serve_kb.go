@@ -41,6 +41,7 @@ func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *we
 	})
 	api := srv.API()
 	au.Register(api)
+	auth.RegisterUI(srv.Router())
 	kbapi.Register(api, kb, au, kbapi.WithLogger(log.With("component", "kbapi")), kbapi.WithSpeaker(speech))
 	kbapi.RegisterUI(srv.Router())
 	return kb, au, nil

@@ -381,7 +381,7 @@ func TestScriptStoredVerbatim(t *testing.T) {
 func TestEditorServed(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
-	for _, path := range []string{"/editor/", "/editor/login.html", "/editor/app.js", "/editor/style.css"} {
+	for _, path := range []string{"/editor/", "/editor/app.js", "/editor/style.css", "/login", "/static/hotline.js"} {
 		r := c.do("GET", path, nil)
 		if r.code != http.StatusOK || !strings.Contains(r.header.Get("Content-Security-Policy"), "script-src 'self'") {
 			t.Errorf("GET %s: %d, CSP %q", path, r.code, r.header.Get("Content-Security-Policy"))
@@ -398,5 +398,14 @@ func TestEditorServed(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/editor/" {
 		t.Errorf("/editor: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The login page moved to /login (package auth): old bookmarks follow.
+	resp, err = noRedirect.Get(e.srv.URL + "/editor/login.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/login?next=/editor/" {
+		t.Errorf("/editor/login.html: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }

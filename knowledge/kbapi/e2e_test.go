@@ -102,6 +102,7 @@ func TestEditorInChromium(t *testing.T) {
 
 	// Log in: the editor sends an anonymous visitor to the login page.
 	step("open editor", chromedp.Navigate(e.srv.URL+"/editor/"), chromedp.WaitVisible(chromedp.ID("login-user")))
+	until("on the login page", `location.pathname + location.search === '/login?next=%2Feditor%2F'`)
 	shot("0-login")
 	step("log in",
 		chromedp.SendKeys(chromedp.ID("login-user"), "olga"),

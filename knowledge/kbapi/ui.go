@@ -2,10 +2,10 @@ package kbapi
 
 import (
 	"embed"
-	"io/fs"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hotline-ivr/hotline/web"
 )
 
 //go:embed ui
@@ -15,28 +15,16 @@ var uiFiles embed.FS
 // slipped into the page as markup, no inline script could run and nothing
 // could be loaded from elsewhere. media-src allows the play button's
 // audio, fetched from the API and played from a blob: URL.
-const contentPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self' blob:; " +
-	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+const contentPolicy = web.PagePolicy + "; media-src 'self' blob:"
 
-// RegisterUI serves the knowledge base editor at /editor/ and its login
-// page at /editor/login.html. The pages are static; they talk to the API
-// that Register mounts.
+// RegisterUI serves the knowledge base editor at /editor/; the old
+// /editor/login.html goes to the shared login page, /login?next=/editor/.
+// The pages are static; they talk to the API that Register mounts.
 func RegisterUI(r *gin.Engine) {
-	sub, err := fs.Sub(uiFiles, "ui")
-	if err != nil {
-		panic("kbapi: embedded ui missing: " + err.Error()) // cannot happen: checked at build time
-	}
-	files := http.StripPrefix("/editor", http.FileServer(http.FS(sub)))
-	r.GET("/editor", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/editor/") })
-	serve := func(c *gin.Context) {
-		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", contentPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		// The binary is the version: revalidate so an upgrade is seen at once.
-		h.Set("Cache-Control", "no-cache")
-		files.ServeHTTP(c.Writer, c.Request)
-	}
-	r.GET("/editor/*path", serve)
-	r.HEAD("/editor/*path", serve)
+	web.Pages{
+		Prefix: "/editor",
+		Files:  web.Embedded(uiFiles, "ui"),
+		Policy: contentPolicy,
+		Moved:  map[string]string{"login.html": "/login?next=/editor/"},
+	}.Mount(r)
 }

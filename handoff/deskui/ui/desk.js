@@ -56,30 +56,9 @@ const state = {
 
 // ---------- HTTP ----------
 
-class ApiError extends Error {
-  constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const headers = {};
-  if (method !== 'GET') headers['X-Hotline-CSRF'] = state.csrf;
-  let payload;
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
-  const r = await fetch('/api/v1' + path, { method, headers, body: payload, credentials: 'same-origin' });
-  const type = r.headers.get('Content-Type') || '';
-  const data = type.includes('json') ? await r.json() : null;
-  if (r.status === 401) {
-    location.replace('login.html');
-    throw new ApiError(401, data);
-  }
-  if (!r.ok) throw new ApiError(r.status, data);
-  return data;
+// ApiError, apiFetch and toLogin come from /static/hotline.js.
+function api(method, path, body) {
+  return apiFetch(method, path, { csrf: state.csrf, body });
 }
 
 const enc = encodeURIComponent;
@@ -726,7 +705,7 @@ async function start() {
   $('reassign-cancel').addEventListener('click', () => { $('reassign-form').hidden = true; });
   $('btn-logout').addEventListener('click', async () => {
     try { await api('POST', '/auth/logout'); } catch { /* going to the login page anyway */ }
-    location.replace('login.html');
+    toLogin();
   });
   setInterval(tick, 1000);
   connect();

@@ -31,34 +31,10 @@ const state = {
 
 // ---------- HTTP ----------
 
-class ApiError extends Error {
-  constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem || {};
-  }
-}
-
-async function api(method, path, { body, version, form } = {}) {
-  const headers = {};
-  if (method !== 'GET') headers['X-Hotline-CSRF'] = state.csrf;
-  let payload;
-  if (form) {
-    payload = form;
-  } else if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    payload = JSON.stringify(body);
-  }
-  if (version) headers['If-Match'] = `"${version}"`;
-  const r = await fetch('/api/v1' + path, { method, headers, body: payload, credentials: 'same-origin' });
-  const type = r.headers.get('Content-Type') || '';
-  const data = type.includes('json') ? await r.json() : null;
-  if (r.status === 401) {
-    location.replace('login.html');
-    throw new ApiError(401, data);
-  }
-  if (!r.ok) throw new ApiError(r.status, data);
-  return data;
+// ApiError, apiFetch and toLogin come from /static/hotline.js.
+function api(method, path, { body, version, form } = {}) {
+  const headers = version ? { 'If-Match': `"${version}"` } : {};
+  return apiFetch(method, path, { csrf: state.csrf, body, form, headers });
 }
 
 const enc = encodeURIComponent;
@@ -256,7 +232,7 @@ async function playSpoken(col) {
       headers: { 'Content-Type': 'application/json', 'X-Hotline-CSRF': state.csrf },
       body: JSON.stringify({ text, lang: col.lang, id: $('art-id').value.trim() }),
     });
-    if (r.status === 401) { location.replace('login.html'); return; }
+    if (r.status === 401) { toLogin(); return; }
     if (!r.ok) {
       const type = r.headers.get('Content-Type') || '';
       throw new ApiError(r.status, type.includes('json') ? await r.json() : null);
@@ -686,7 +662,7 @@ async function start() {
   $('art-id').addEventListener('input', () => Object.values(state.cols).forEach((c) => c.lintSoon()));
   $('logout').addEventListener('click', async () => {
     try { await api('POST', '/auth/logout'); } catch (e) { /* gone either way */ }
-    location.replace('login.html');
+    toLogin();
   });
   window.addEventListener('beforeunload', (ev) => {
     if (Object.values(state.cols).some((c) => c.dirty)) ev.preventDefault();
