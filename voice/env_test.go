@@ -47,6 +47,10 @@ type memConn struct {
 	writes  []write
 	clears  []time.Time
 	playEnd time.Time // when the audio queued so far ends
+	// echoGain > 0 sends the bot's audio back into the caller's, as a
+	// line with that much echo return (0.1 is -20 dB) would.
+	echoGain float64
+	echo     []audio.Frame
 }
 
 type write struct {
@@ -71,12 +75,25 @@ func (c *memConn) ReadFrame() (audio.Frame, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	f := audio.Frame{Rate: c.rate, Samples: make([]int16, audio.SamplesPerFrame(c.rate))}
 	if len(c.in) > 0 {
-		f := c.in[0]
+		f = c.in[0]
 		c.in = c.in[1:]
-		return f, nil
 	}
-	return audio.Frame{Rate: c.rate, Samples: make([]int16, audio.SamplesPerFrame(c.rate))}, nil
+	if len(c.echo) > 0 {
+		e := c.echo[0]
+		c.echo = c.echo[1:]
+		mixed := make([]int16, len(f.Samples))
+		for i := range mixed {
+			v := float64(f.Samples[i])
+			if i < len(e.Samples) {
+				v += c.echoGain * float64(e.Samples[i])
+			}
+			mixed[i] = int16(max(min(v, 32767), -32768))
+		}
+		f.Samples = mixed
+	}
+	return f, nil
 }
 
 func (c *memConn) WriteFrame(f audio.Frame) error {
@@ -93,6 +110,9 @@ func (c *memConn) WriteFrame(f audio.Frame) error {
 	c.playEnd = c.playEnd.Add(f.Duration())
 	wait := time.Until(c.playEnd) - 200*time.Millisecond
 	c.writes = append(c.writes, write{at: now, rms: audio.RMSdBFS(f.Samples), n: len(f.Samples)})
+	if c.echoGain > 0 {
+		c.echo = append(c.echo, f.Clone())
+	}
 	c.mu.Unlock()
 	if wait > 0 {
 		select {
@@ -107,6 +127,7 @@ func (c *memConn) ClearPlayback() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.clears = append(c.clears, time.Now())
+	c.echo = nil // dropped audio is never played, so never echoed
 	n := int(time.Until(c.playEnd) / audio.FrameDuration)
 	c.playEnd = time.Now()
 	return max(n, 0)
@@ -303,8 +324,12 @@ type call struct {
 }
 
 func startCall(t *testing.T, deps voice.Deps, cfg voice.Config) *call {
+	return startCallOn(t, newConn(cfg.Rate), deps, cfg)
+}
+
+func startCallOn(t *testing.T, conn *memConn, deps voice.Deps, cfg voice.Config) *call {
 	t.Helper()
-	c := &call{conn: newConn(cfg.Rate), done: make(chan struct{})}
+	c := &call{conn: conn, done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		defer close(c.done)

@@ -36,6 +36,8 @@ type listener struct {
 	langs   chan string // latest language wins (buffer 1)
 	out     chan<- heard
 	confirm time.Duration
+	echo    *outLevel
+	margin  float64 // dB; negative: no echo gate
 
 	gen int
 }
@@ -97,7 +99,7 @@ func (l *listener) run(ctx context.Context, lang string, chosen bool) {
 					cur = nil
 				}
 			}
-			switch vad.Process(f) {
+			switch vad.Process(l.gate(f)) {
 			case audio.VADSpeechStart:
 				l.send(ctx, heard{loud: true, at: l.now()})
 			case audio.VADSpeechEnd:
@@ -105,6 +107,20 @@ func (l *listener) run(ctx context.Context, lang string, chosen bool) {
 			}
 		}
 	}
+}
+
+// gate hides from the confirmation detector caller audio that is not
+// clearly louder than what the bot played just before: that is its echo.
+// The recogniser still gets the audio as is.
+func (l *listener) gate(f audio.Frame) audio.Frame {
+	if l.margin < 0 || l.echo == nil {
+		return f
+	}
+	out, playing := l.echo.max(l.now())
+	if !playing || audio.RMSdBFS(f.Samples) >= out-l.margin {
+		return f
+	}
+	return audio.Frame{Rate: f.Rate, Samples: make([]int16, len(f.Samples))}
 }
 
 func (l *listener) send(ctx context.Context, h heard) {

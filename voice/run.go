@@ -89,10 +89,11 @@ func Run(ctx context.Context, conn Conn, deps Deps, cfg Config) (Result, error) 
 	heardC := make(chan heard, 16)
 	playedC := make(chan played, 16)
 	botC := make(chan bot.Event, 16)
+	echo := &outLevel{}
 	lis := &listener{log: log.With("component", "asr"), recs: deps.Recognizers, now: cfg.Now, frames: frames,
-		langs: make(chan string, 1), out: heardC, confirm: cfg.BargeInConfirm}
+		langs: make(chan string, 1), out: heardC, confirm: cfg.BargeInConfirm, echo: echo, margin: cfg.EchoMargin}
 	spk := &speaker{log: log.With("component", "tts"), conn: conn, synth: deps.Synth, now: cfg.Now, rate: cfg.Rate,
-		voice: cfg.Voices, speed: cfg.Speed, queue: make(chan *item, 256), out: playedC}
+		voice: cfg.Voices, speed: cfg.Speed, queue: make(chan *item, 256), out: playedC, level: echo}
 	listenLang, chosen := cfg.Bot.Lang, cfg.Bot.Lang != ""
 	if !chosen {
 		listenLang = cfg.ListenLang
@@ -116,7 +117,7 @@ func Run(ctx context.Context, conn Conn, deps Deps, cfg Config) (Result, error) 
 		}
 	}()
 
-	c := &controller{ctx: callCtx, cfg: cfg, log: log, sess: sess, lis: lis, spk: spk, lang: cfg.Bot.Lang,
+	c := &controller{ctx: callCtx, cfg: cfg, log: log, sess: sess, lis: lis, spk: spk, echo: echo, lang: cfg.Bot.Lang,
 		items: map[int]*item{}, pendingTurn: -1}
 	c.res.ConversationID = sess.ID()
 	log.Info("voice pipeline started", "rate", cfg.Rate, "listen", listenLang)
@@ -155,6 +156,7 @@ type controller struct {
 	sess *bot.Session
 	lis  *listener
 	spk  *speaker
+	echo *outLevel
 	res  Result
 
 	lang    string // the conversation's language, "" until chosen
@@ -166,6 +168,7 @@ type controller struct {
 	inSpeech    bool // the recogniser is inside an utterance
 	loud        bool // the confirmation VAD hears sustained speech
 	toldBot     bool // SpeechStart went to the bot for this utterance
+	overBot     bool // the utterance began while the bot was speaking
 	bargedIn    bool // this utterance cut the bot off
 	speechEnd   heard
 	pendingBI   int // index in res.BargeIns waiting for its stop time, or -1
@@ -173,6 +176,7 @@ type controller struct {
 	ended       bool
 	botClosed   bool
 	keys        string
+	lastKey     time.Time
 	keyTimer    *time.Timer
 	pendingTurn int // turn waiting for its first reply frame
 }
@@ -367,8 +371,15 @@ func (c *controller) bargeIn(by string) bool {
 	return true
 }
 
+// botAudible reports whether the bot's voice may be on the line now:
+// a reply is playing, or one ended so recently that the Conn's queue or
+// its echo still sounds (also between two replies of a turn).
+func (c *controller) botAudible() bool {
+	return c.playing != nil || c.echo.since(c.cfg.Now().Add(-echoWindow))
+}
+
 func (c *controller) resetSpeech() {
-	c.inSpeech, c.loud, c.toldBot, c.bargedIn = false, false, false, false
+	c.inSpeech, c.loud, c.toldBot, c.bargedIn, c.overBot = false, false, false, false, false
 	c.speechEnd = heard{}
 }
 
@@ -408,6 +419,9 @@ func (c *controller) onHeard(h heard) {
 	switch r.Kind {
 	case asr.SpeechStart:
 		c.inSpeech = true
+		// The echo of a reply's end comes back after the reply has been
+		// written: recent output counts as the bot speaking.
+		c.overBot = c.playing != nil || c.echo.since(h.audioAt.Add(-echoWindow)) || c.botAudible()
 		if c.loud {
 			c.confirmed("speech")
 		}
@@ -415,7 +429,11 @@ func (c *controller) onHeard(h heard) {
 		if strings.TrimSpace(r.Text) == "" {
 			return
 		}
-		c.confirmed("partial")
+		// While the bot speaks a partial may be its own echo recognised:
+		// only the echo-gated detector confirms then.
+		if !c.botAudible() {
+			c.confirmed("partial")
+		}
 		c.send(bot.Input{Kind: bot.InputPartial, Text: r.Text})
 	case asr.SpeechEnd:
 		c.speechEnd = h
@@ -423,9 +441,15 @@ func (c *controller) onHeard(h heard) {
 		text := strings.TrimSpace(r.Text)
 		told, barged, end := c.toldBot, c.bargedIn, c.speechEnd
 		c.inSpeech, c.toldBot, c.bargedIn, c.speechEnd = false, false, false, heard{}
-		if text == "" && !told {
-			// Unconfirmed noise that recognised as nothing: the bot
-			// never heard of it and keeps its silence timer.
+		over := c.overBot
+		c.overBot = false
+		if !told && (text == "" || over && c.cfg.EchoMargin >= 0) {
+			// Unconfirmed: noise that recognised as nothing, or sound
+			// over the bot's reply that never rose above its echo. The
+			// bot never heard of it and keeps its silence timer.
+			if text != "" {
+				c.log.Info("unconfirmed speech over the bot ignored (echo?)", "text", text)
+			}
 			return
 		}
 		// The bot is about to answer: replies still queued from before
@@ -456,6 +480,7 @@ func (c *controller) onKey(k byte) {
 		c.bargeIn("dtmf")
 	}
 	c.keys += string(k)
+	c.lastKey = c.cfg.Now()
 	if c.keyTimer != nil {
 		c.keyTimer.Stop()
 		c.keyTimer = nil
@@ -476,7 +501,9 @@ func (c *controller) sendKeys() {
 	if keys == "" {
 		return
 	}
+	// The entry ended with the last key; the wait for another key is
+	// its endpointing.
 	now := c.cfg.Now()
-	c.addTurn(Turn{Input: "[DTMF " + keys + "]", EndOfSpeech: now, sent: now})
+	c.addTurn(Turn{Input: "[DTMF " + keys + "]", EndOfSpeech: c.lastKey, Endpointing: now.Sub(c.lastKey), sent: now})
 	c.send(bot.Input{Kind: bot.InputDTMF, Digits: keys})
 }

@@ -47,6 +47,7 @@ type speaker struct {
 	speed float64
 	queue chan *item
 	out   chan<- played
+	level *outLevel
 }
 
 func (s *speaker) run(ctx context.Context) {
@@ -96,6 +97,7 @@ func (s *speaker) play(ctx context.Context, it *item) played {
 		if res.frames == 0 {
 			res.firstRead = s.now()
 		}
+		s.level.add(s.now(), f)
 		if err := s.conn.WriteFrame(f); err != nil {
 			res.err = err
 			break

@@ -9,6 +9,20 @@
 // the conversation (goodbye, handoff) or ctx ends, after stopping and
 // waiting for everything it started. The Result says how the call ended
 // (with the handoff to perform, if any) and carries per-turn latencies.
+//
+// A channel's call handler, for example SIP (*sip.Call is a Conn as is):
+//
+//	res, err := voice.Run(ctx, call, voice.Deps{
+//		Recognizers: recognizers, // "en" → PocketSphinx, "ru" → Vosk
+//		Synth:       synth,       // Festival or eSpeak (with tts.Cache)
+//		Bot:         stack.Deps,
+//		Log:         log,
+//	}, voice.Config{Bot: stack.VoiceConfig(call.ID, callerPhone), Rate: 8000})
+//	if err != nil { ... } // could not start: answer with an error prompt or 503
+//	if h := res.Handoff; h != nil {
+//		// REFER to the queue's address (h.Queue, h.AppealNumber in a header)
+//	}
+//	// then hang up; res.Turns go to metrics (voice-to-voice latency)
 package voice
 
 import (
@@ -88,6 +102,12 @@ type Config struct {
 	BargeInConfirm time.Duration
 	// NoBargeIn plays every reply whole.
 	NoBargeIn bool
+	// EchoMargin is how much louder than the bot's own recent output
+	// caller audio must be to count towards a barge-in while the bot
+	// speaks (default 15 dB, a typical line's echo return loss): the
+	// bot's voice echoed back by the line does not cut it off. Negative
+	// turns the gate off (a channel with echo cancellation).
+	EchoMargin float64
 	// DTMFGap is how long to wait for another key before the keys pressed
 	// so far go to the bot as one entry (default 1 s); '#' ends an entry
 	// at once. Any key stops an interruptible reply immediately.
@@ -108,6 +128,9 @@ func (c *Config) defaults() {
 	}
 	if c.BargeInConfirm <= 0 {
 		c.BargeInConfirm = 200 * time.Millisecond
+	}
+	if c.EchoMargin == 0 {
+		c.EchoMargin = 15
 	}
 	if c.DTMFGap <= 0 {
 		c.DTMFGap = time.Second

@@ -248,3 +248,58 @@ func TestOperatorHandoff(t *testing.T) {
 		t.Errorf("the bot did not read the appeal number:\n%s", botSaid(res))
 	}
 }
+
+// TestEchoDoesNotBargeIn: the line echoes the bot's voice back at -20 dB
+// (a poor line); the answer plays whole and the echo is not taken for
+// the caller. With the echo gate off the same echo cuts the bot off,
+// which shows the line is echoing enough to matter.
+func TestEchoDoesNotBargeIn(t *testing.T) {
+	e := heavy(t)
+	question := callerSpeech(t, e, "What are the operator hours?", 8000)
+	cuts := func(res voice.Result) (n int) {
+		for _, b := range res.BargeIns {
+			if b.By == "speech" || b.By == "partial" {
+				n++
+			}
+		}
+		return n
+	}
+	t.Run("gated", func(t *testing.T) {
+		conn := newConn(8000)
+		conn.echoGain = 0.1
+		c := startCallOn(t, conn, voiceDeps(t, e), config("en"))
+		start := time.Now()
+		c.conn.waitSpeaking(t, start, 10*time.Second)
+		c.conn.waitQuiet(t, start, 1500*time.Millisecond, 30*time.Second)
+		asked := time.Now()
+		c.conn.say(question)
+		c.conn.waitQuiet(t, asked.Add(time.Duration(len(question))*time.Second/8000), 2*time.Second, 40*time.Second)
+		c.conn.hangup()
+		res := c.wait(t, 3*time.Second)
+		t.Logf("transcript:\n%s", transcript(res))
+		if n := cuts(res); n > 0 {
+			t.Errorf("the echo cut the bot off %d times: %+v", n, res.BargeIns)
+		}
+		if said := callerSaid(res); len(said) != 1 {
+			t.Errorf("caller turns %q: want only the question (the echo is not the caller)", said)
+		}
+		if !strings.Contains(botSaid(res), "Monday to Friday") {
+			t.Errorf("the answer was not given:\n%s", botSaid(res))
+		}
+	})
+	t.Run("ungated", func(t *testing.T) {
+		conn := newConn(8000)
+		conn.echoGain = 0.1
+		cfg := config("en")
+		cfg.EchoMargin = -1
+		c := startCallOn(t, conn, voiceDeps(t, e), cfg)
+		c.conn.waitSpeaking(t, time.Now(), 10*time.Second)
+		time.Sleep(8 * time.Second)
+		c.conn.hangup()
+		res := c.wait(t, 3*time.Second)
+		t.Logf("transcript:\n%s", transcript(res))
+		if cuts(res) == 0 {
+			t.Errorf("without the gate the echo did not cut the bot off: the test line echoes too little to show anything")
+		}
+	})
+}
