@@ -1,0 +1,27 @@
+package calls
+
+// What the handler itself says after the bot's conversation, when a
+// handoff could not reach a person.
+const (
+	msgCallback = iota
+	msgNoOperator
+)
+
+var texts = map[string][2]string{
+	"ru": {
+		msgCallback:   "Не удалось соединить вас с оператором. Мы приняли заявку на обратный звонок, номер %s. Оператор перезвонит вам в рабочее время. До свидания.",
+		msgNoOperator: "Не удалось соединить вас с оператором. Пожалуйста, позвоните позже. До свидания.",
+	},
+	"en": {
+		msgCallback:   "I could not connect you to an operator. Your callback request is registered, number %s. An operator will call you back during working hours. Goodbye.",
+		msgNoOperator: "I could not connect you to an operator. Please call again later. Goodbye.",
+	},
+}
+
+func text(lang string, msg int) string {
+	t, ok := texts[lang]
+	if !ok {
+		t = texts["ru"]
+	}
+	return t[msg]
+}

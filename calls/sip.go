@@ -1,0 +1,39 @@
+package calls
+
+import (
+	"context"
+	"strings"
+
+	"github.com/hotline-ivr/hotline/telephony/sip"
+)
+
+// SIPHandler adapts h to the SIP server: each answered call runs through
+// h.Handle. Dialling the user "en" or "ru" (sip:en@host) picks the
+// language up front, as does an X-Hotline-Lang header from a PBX menu.
+func SIPHandler(h *Handler) sip.CallHandler {
+	return sip.HandlerFunc(func(ctx context.Context, c *sip.Call) error {
+		return h.Handle(ctx, sipConn{c}, CallInfo{ID: c.ID, Channel: "sip", From: c.From, To: c.To,
+			Codec: c.Codec(), Rate: c.SampleRate(), Lang: langOf(c.To, c.Headers["X-Hotline-Lang"])})
+	})
+}
+
+// sipConn is a *sip.Call (a voice.Conn and a Transferer) that also
+// reports its packet counts.
+type sipConn struct{ *sip.Call }
+
+func (c sipConn) Packets() (in, out uint64) {
+	s := c.Stats()
+	return s.PacketsReceived, s.PacketsSent
+}
+
+func langOf(user, header string) string {
+	for _, v := range []string{header, user} {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "en", "english":
+			return "en"
+		case "ru", "russian":
+			return "ru"
+		}
+	}
+	return ""
+}
