@@ -50,10 +50,6 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
-type SIP struct {
-	Addr string `yaml:"addr"`
-}
-
 type ASR struct {
 	Engine     string        `yaml:"engine"`
 	MaxStreams int           `yaml:"max_streams"`
@@ -151,9 +147,7 @@ func (c *Config) Validate() error {
 	if c.HTTP.ShutdownTimeout <= 0 {
 		bad("http.shutdown_timeout", "must be positive, got %s", c.HTTP.ShutdownTimeout)
 	}
-	if err := checkAddr(c.SIP.Addr); err != nil {
-		bad("sip.addr", "%v", err)
-	}
+	c.validateSIP(bad)
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data_dir", "must not be empty")
 	}

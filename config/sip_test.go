@@ -1,0 +1,47 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSIPDefaultsAndValidation(t *testing.T) {
+	c := Default()
+	s := c.SIP
+	if !s.Enabled || s.Addr != ":5060" || strings.Join(s.Transports, ",") != "udp,tcp" || s.RTPPortMin != 20000 ||
+		s.RTPPortMax != 20999 || s.MaxCalls != 100 || s.Codecs[0] != "G722" {
+		t.Fatalf("sip defaults = %+v", s)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key string
+		set func(*SIP)
+	}{
+		{"sip.transports", func(s *SIP) { s.Transports = []string{"sctp"} }},
+		{"sip.rtp_port_min/max", func(s *SIP) { s.RTPPortMin, s.RTPPortMax = 30000, 20000 }},
+		{"sip.allow", func(s *SIP) { s.Allow = []string{"10.0.0.0/33"} }},
+		{"sip.auth.realm", func(s *SIP) { s.Auth = SIPAuth{Users: map[string]string{"pbx": "x"}} }},
+		{"sip.codecs", func(s *SIP) { s.Codecs = []string{"opus"} }},
+		{"sip.tls", func(s *SIP) { s.TLS.Addr = ":5061" }},
+		{"sip.addr", func(s *SIP) { s.Addr = "nope" }},
+	} {
+		c := Default()
+		tc.set(&c.SIP)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%s: Validate = %v", tc.key, err)
+		}
+	}
+	// Off: nothing else is checked.
+	c = Default()
+	c.SIP.Enabled, c.SIP.Addr = false, "nope"
+	if err := c.Validate(); err != nil {
+		t.Errorf("disabled sip: %v", err)
+	}
+	c, err := Load("", []string{"HOTLINE_SIP_ENABLED=false", "HOTLINE_SIP_MAX_CALLS=3"})
+	if err != nil || c.SIP.Enabled || c.SIP.MaxCalls != 3 {
+		t.Errorf("env overrides: %v %+v", err, c.SIP)
+	}
+}
