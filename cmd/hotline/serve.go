@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -25,6 +26,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	override(&cfg.HTTP.Addr, *httpAddr)
 	override(&cfg.SIP.Addr, *sipAddr)
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "sip" && f.Value.String() == "" {
+			cfg.SIP.Enabled = false // --sip "": no phone channel
+		}
+	})
 	override(&cfg.DataDir, *dataDir)
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -62,6 +68,19 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer bs.Close() // before ap.Close: ending chats saves their transcripts
+	callStore, err := mountCalls(ctx, db, srv, au)
+	if err != nil {
+		return err
+	}
+	if cfg.SIP.Enabled {
+		ph, err := startPhone(ctx, cfg, srv, callStore, sp.Cache, bs, ap, log)
+		if err != nil {
+			return err
+		}
+		defer ph.Close() // first: calls in progress still use the bot, appeals and speech
+	} else {
+		log.Info("phone calls over SIP are off (sip.enabled: false or --sip \"\")")
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,11 @@ func startServe(t *testing.T, args ...string) (base string, logs *syncBuffer) {
 	// costs a core for half a minute (TestServeSpeaksWithFestival covers it).
 	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs,
 		environ: []string{"HOTLINE_LOG_FORMAT=json", "HOTLINE_TTS_ENGINE_RU=espeak", "HOTLINE_TTS_ENGINE_EN=espeak"}}
+	if !slices.Contains(args, "--sip") {
+		// Phone calls off unless the test asks: parallel tests (and a
+		// developer's running hotline) cannot all bind :5060.
+		args = append(args, "--sip", "")
+	}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, c, append([]string{"serve", "--http", addr, "--data", t.TempDir()}, args...))
