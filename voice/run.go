@@ -143,6 +143,9 @@ func Run(ctx context.Context, conn Conn, deps Deps, cfg Config) (Result, error) 
 	if c.res.Reason == "" || c.res.Reason == bot.EndClosed && runErr != nil {
 		c.res.Reason = ReasonCanceled
 	}
+	if cfg.OnEvent != nil {
+		cfg.OnEvent(Event{Type: EventEnd, Reason: c.res.Reason})
+	}
 	log.Info("voice pipeline ended", "reason", c.res.Reason, "turns", len(c.res.Turns), "barge_ins", len(c.res.BargeIns))
 	return c.res, runErr
 }
@@ -190,6 +193,7 @@ func (c *controller) loop(ctx context.Context, conn Conn, readErr <-chan error, 
 		}
 	}()
 	dtmf := conn.DTMF()
+	typed := c.cfg.Text
 	for {
 		if c.ended && len(c.items) == 0 {
 			return nil
@@ -222,6 +226,12 @@ func (c *controller) loop(ctx context.Context, conn Conn, readErr <-chan error, 
 		case <-keyC:
 			c.keyTimer = nil
 			c.sendKeys()
+		case text, ok := <-typed:
+			if !ok {
+				typed = nil
+				continue
+			}
+			c.onTyped(text)
 		case h := <-heardC:
 			c.onHeard(h)
 		case p := <-playedC:
@@ -235,6 +245,25 @@ func (c *controller) loop(ctx context.Context, conn Conn, readErr <-chan error, 
 			c.onBot(ev)
 		}
 	}
+}
+
+// emit passes an event to Config.OnEvent.
+func (c *controller) emit(ev Event) {
+	if c.cfg.OnEvent != nil {
+		c.cfg.OnEvent(ev)
+	}
+}
+
+// onTyped sends typed text to the bot as a turn of its own.
+func (c *controller) onTyped(text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	c.bargeIn("text")
+	c.emit(Event{Type: EventFinal, Text: text, Typed: true})
+	c.addTurn(Turn{Input: text, sent: c.cfg.Now()})
+	c.send(bot.Input{Kind: bot.InputText, Text: text})
 }
 
 func (c *controller) send(in bot.Input) {
@@ -264,6 +293,7 @@ func (c *controller) onBot(ev bot.Event) {
 		if it.lang == "" {
 			it.lang = c.langOr()
 		}
+		c.emit(Event{Type: EventReply, Text: ev.Text, Lang: it.lang})
 		if t := c.pendingTurn; t >= 0 && c.res.Turns[t].Reply == "" {
 			c.res.Turns[t].Reply = ev.Text
 			c.res.Turns[t].Understanding = now.Sub(c.res.Turns[t].sentAt())
@@ -288,6 +318,8 @@ func (c *controller) onBot(ev bot.Event) {
 			h.Queue, h.HandoffID, h.EstimatedWait = d.Queue, d.HandoffID, d.EstimatedWait
 		}
 		c.res.Handoff = h
+		c.emit(Event{Type: EventHandoff, Lang: h.Lang, Queue: h.Queue, AppealNumber: h.AppealNumber,
+			EstimatedWaitSeconds: int(h.EstimatedWait.Round(time.Second) / time.Second)})
 		c.log.Info("handoff", "queue", h.Queue, "appeal", h.AppealNumber, "mode", h.Mode)
 	case bot.EventEnd:
 		c.ended = true
@@ -434,6 +466,7 @@ func (c *controller) onHeard(h heard) {
 		if !c.botAudible() {
 			c.confirmed("partial")
 		}
+		c.emit(Event{Type: EventPartial, Text: r.Text, Lang: h.lang})
 		c.send(bot.Input{Kind: bot.InputPartial, Text: r.Text})
 	case asr.SpeechEnd:
 		c.speechEnd = h
@@ -465,6 +498,7 @@ func (c *controller) onHeard(h heard) {
 			tr.Recognition = h.at.Sub(h.audioAt)
 		}
 		c.addTurn(tr)
+		c.emit(Event{Type: EventFinal, Text: text, Lang: h.lang})
 		c.send(bot.Input{Kind: bot.InputFinal, Text: text})
 	}
 }

@@ -117,6 +117,41 @@ type Config struct {
 	Transfer string
 	// Now is the wall clock for latency stamps (tests); default time.Now.
 	Now func() time.Time
+	// OnEvent, when set, gets what a channel with a screen shows the
+	// caller (an app's live transcript): the caller's partial and final
+	// text, the bot's replies, the handoff and the end. It is called from
+	// Run's own loop and must not block (hand it to a buffered channel
+	// or a non-blocking send).
+	OnEvent func(Event)
+	// Text, when set, delivers text the caller typed (an app's text box):
+	// each string goes to the bot as a typed message and stops an
+	// interruptible reply, as speech would.
+	Text <-chan string
+}
+
+// Event types for Config.OnEvent.
+const (
+	EventPartial = "partial" // the caller's words so far
+	EventFinal   = "final"   // the caller's utterance (or typed text)
+	EventReply   = "reply"   // the bot's reply text (also spoken)
+	EventHandoff = "handoff" // the caller goes to a person
+	EventEnd     = "end"     // the conversation ended (Reason)
+)
+
+// Event is one thing for the caller's screen. Its JSON is the app's
+// data-channel event schema (docs/openapi.yaml).
+type Event struct {
+	Type string `json:"type"`
+	Text string `json:"text,omitempty"`
+	Lang string `json:"lang,omitempty"`
+	// Typed marks a final that the caller typed.
+	Typed bool `json:"typed,omitempty"`
+	// Handoff: the queue, the appeal number and the estimated wait.
+	Queue                string `json:"queue,omitempty"`
+	AppealNumber         string `json:"appeal_number,omitempty"`
+	EstimatedWaitSeconds int    `json:"estimated_wait_seconds,omitempty"`
+	// End: a bot.End* value or ReasonCanceled.
+	Reason string `json:"reason,omitempty"`
 }
 
 func (c *Config) defaults() {
@@ -221,7 +256,7 @@ type BargeIn struct {
 	// speaking; Stopped is when playback was cut (ClearPlayback done).
 	Confirmed, Stopped time.Time
 	// By says what confirmed it: "speech" (sustained voice), "partial"
-	// (a recognised word) or "dtmf".
+	// (a recognised word), "dtmf" or "text" (typed).
 	By string
 }
 
