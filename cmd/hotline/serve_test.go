@@ -48,6 +48,12 @@ func freeAddr(t *testing.T) string {
 // startServe runs `hotline serve` in-process and waits until it answers.
 func startServe(t *testing.T, args ...string) (base string, logs *syncBuffer) {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv is startServe with more environment (later entries win).
+func startServeEnv(t *testing.T, env []string, args ...string) (base string, logs *syncBuffer) {
+	t.Helper()
 	addr := freeAddr(t)
 	logs = &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -55,6 +61,7 @@ func startServe(t *testing.T, args ...string) (base string, logs *syncBuffer) {
 	// costs a core for half a minute (TestServeSpeaksWithFestival covers it).
 	c := &cli{stdin: strings.NewReader(""), stdout: io.Discard, stderr: logs,
 		environ: []string{"HOTLINE_LOG_FORMAT=json", "HOTLINE_TTS_ENGINE_RU=espeak", "HOTLINE_TTS_ENGINE_EN=espeak"}}
+	c.environ = append(c.environ, env...)
 	if !slices.Contains(args, "--sip") {
 		// Phone calls off unless the test asks: parallel tests (and a
 		// developer's running hotline) cannot all bind :5060.
