@@ -38,6 +38,7 @@ type Config struct {
 	Chat    Chat    `yaml:"chat"`
 	LLM     LLM     `yaml:"llm"`
 	TTS     TTS     `yaml:"tts"`
+	WebRTC  WebRTC  `yaml:"webrtc"`
 }
 
 type Log struct {
@@ -180,6 +181,7 @@ func (c *Config) Validate() error {
 	c.validateBot(bad)
 	c.validateLLM(bad)
 	c.validateTTS(bad)
+	c.validateWebRTC(bad)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %w", ErrInvalid, errors.Join(errs...))
 	}
