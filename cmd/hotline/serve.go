@@ -81,6 +81,15 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	} else {
 		log.Info("phone calls over SIP are off (sip.enabled: false or --sip \"\")")
 	}
+	if cfg.WebRTC.Enabled {
+		app, err := startWebRTC(cfg, srv, callStore, sp.Cache, bs, au, log)
+		if err != nil {
+			return err
+		}
+		defer app.Close() // like the phone: calls end before the bot and appeals stop
+	} else {
+		log.Info("in-app calls over WebRTC are off (webrtc.enabled: false)")
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {

@@ -28,6 +28,7 @@ type Browser struct {
 
 type options struct {
 	width, height int
+	flags         map[string]any
 }
 
 // Option configures Start.
@@ -35,6 +36,18 @@ type Option func(*options)
 
 // WithWindowSize sets the window size (default 1400×1000).
 func WithWindowSize(w, h int) Option { return func(o *options) { o.width, o.height = w, h } }
+
+// WithFlag adds a Chromium command-line flag (name without the dashes;
+// value true for a bare switch), e.g. the fake media devices of a call
+// test: WithFlag("use-fake-device-for-media-stream", true).
+func WithFlag(name string, value any) Option {
+	return func(o *options) {
+		if o.flags == nil {
+			o.flags = map[string]any{}
+		}
+		o.flags[name] = value
+	}
+}
 
 // Start launches Chromium for t and stops it when the test ends. It skips
 // the test under -short and when no Chromium is installed.
@@ -62,6 +75,9 @@ func Start(t testing.TB, opts ...Option) *Browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(o.width, o.height),
 	)
+	for name, v := range o.flags {
+		flags = append(flags, chromedp.Flag(name, v))
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), flags...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
