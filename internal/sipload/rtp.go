@@ -222,14 +222,19 @@ func (e *endpoint) send() {
 func (e *endpoint) receive() {
 	defer e.wg.Done()
 	buf := make([]byte, 1500)
+	oob := make([]byte, oobSize)
+	stamps := enableKernelStamps(e.conn)
 	var pcm []int16
 	var p rtp.Packet
 	for {
-		n, err := e.conn.Read(buf)
+		n, oobn, _, _, err := e.conn.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			return // closed
 		}
 		at := time.Now()
+		if stamps {
+			at = kernelStamp(oob[:oobn], at)
+		}
 		if p.Unmarshal(buf[:n]) != nil || p.Version != 2 {
 			continue
 		}
