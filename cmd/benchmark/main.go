@@ -37,6 +37,9 @@ func sections() []section {
 		{title: "Knowledge search", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchKnowledge(ctx, w) }},
 		{title: "Speech synthesis", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchTTS(ctx, w) }, ownHeading: true},
 		{title: "Appeals and handoffs", run: func(ctx context.Context, b *bench, w io.Writer) error { return benchAppeals(ctx, w) }},
+		{title: "Phone calls: media plumbing", run: benchSIPPlumbing},
+		{title: "Phone calls: full pipeline", run: benchSIPPipeline},
+		{title: "Phone calls: soak", run: benchSIPSoak},
 	}
 }
 
