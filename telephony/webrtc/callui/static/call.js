@@ -111,6 +111,11 @@
         break;
       }
       case 'end':
+        if (!ui.handoff.hidden) {
+          // No operator took the call in it (the desk cannot answer
+          // in-app calls yet): the appeal stays with the operators.
+          ui.handoff.querySelector('h2').textContent = 'Your appeal is with the operators';
+        }
         setStatus('The call has ended.');
         finish(false);
         break;
