@@ -213,7 +213,9 @@ func (g *callerGate) handle(c *gin.Context) {
 		web.Problem(c, http.StatusUnauthorized, "Not logged in", "log in to call")
 		return
 	}
-	ip := c.ClientIP()
+	// The peer's own address: X-Forwarded-For is not trusted (gin would
+	// take it from anyone), so a visitor cannot dodge the limit with it.
+	ip := c.RemoteIP()
 	if wait, ok := g.allow(ip); !ok {
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 		web.Problem(c, http.StatusTooManyRequests, "Too many calls", "too many calls from this address; try again in a minute")
