@@ -45,6 +45,12 @@ type PacketStats interface {
 	Packets() (in, out uint64)
 }
 
+// EndReasoner is a call that knows why it ended on its side: "hangup"
+// (the caller's BYE), "rtp_timeout", "shutdown"; "" while it is up.
+type EndReasoner interface {
+	EndReason() string
+}
+
 // Callbacks registers a callback request when a caller the bot handed
 // over could not reach a person: cmd/hotline creates a callback appeal
 // and queues it (and withdraws the live handoff).
@@ -149,6 +155,12 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 		rec.Reason, rec.Error = "error", err.Error()
 	} else {
 		rec.Reason = res.Reason
+	}
+	if ec, ok := conn.(EndReasoner); ok && rec.Reason == voice.ReasonCanceled {
+		// The channel's hang-up cancels ctx too: say which it was.
+		if r := ec.EndReason(); r != "" {
+			rec.Reason = r
+		}
 	}
 	if res.Handoff != nil {
 		rec.Handoff = h.handoff(ctx, conn, info, cfg, *res.Handoff, log)

@@ -2,9 +2,11 @@ package calls
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/hotline-ivr/hotline/telephony/sip"
+	"github.com/hotline-ivr/hotline/voice"
 )
 
 // SIPHandler adapts h to the SIP server: each answered call runs through
@@ -24,6 +26,19 @@ type sipConn struct{ *sip.Call }
 func (c sipConn) Packets() (in, out uint64) {
 	s := c.Stats()
 	return s.PacketsReceived, s.PacketsSent
+}
+
+// EndReason implements EndReasoner from the call's cancel cause.
+func (c sipConn) EndReason() string {
+	switch err := c.Err(); {
+	case errors.Is(err, sip.ErrRemoteHangup):
+		return voice.ReasonHangup
+	case errors.Is(err, sip.ErrRTPTimeout):
+		return "rtp_timeout"
+	case errors.Is(err, sip.ErrShuttingDown):
+		return "shutdown"
+	}
+	return ""
 }
 
 func langOf(user, header string) string {
