@@ -31,6 +31,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, err
 		}
 	}
+	// Zero series from the start, so dashboards and alerts see 0, not nothing.
+	for _, ch := range []string{"sip", "webrtc"} {
+		m.active.WithLabelValues(ch)
+	}
 	return m, nil
 }
 
