@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotline-ivr/hotline/appeal"
@@ -234,19 +235,26 @@ func benchSIPPlumbing(ctx context.Context, b *bench, w io.Writer) error {
 	}
 	defer stop()
 
-	fmt.Fprintf(w, "Concurrent SIP calls with G.722 RTP both ways through `telephony/sip`: the server's handler runs the audio path the pipeline runs before recognition (jitter buffer, G.722 decode, resampling to 16 kHz, VAD) and plays a tone back; the callers (`cmd/sipload`, a separate process) stream recorded speech in a loop. Calls are set up at 50/s and held so that all of them are up for at least 10 s; CPU and memory are sampled over that window and are the server process's alone. Late: more than %v between consecutive packets at the caller; on the server, packets the jitter buffer got too late to play.\n\n", sipload.LateGap)
-	fmt.Fprintf(w, "| concurrent calls | answered | set-up p50 / p95 | server CPU (of 1 core) | CPU per call | RSS per call | goroutines per call | server→caller lost / late (max gap) | caller→server lost / late / concealed | load tool CPU |\n|---|---|---|---|---|---|---|---|---|---|\n")
-	levels := []int{100, 250, 500}
+	fmt.Fprintf(w, "Concurrent SIP calls with RTP both ways through `telephony/sip`: the server's handler runs the audio path the pipeline runs before recognition (jitter buffer, decoding, resampling to 16 kHz, VAD) and plays a tone back; the callers (`cmd/sipload`, a separate process, audio encoded once and shared) stream recorded speech in a loop. Calls are set up at 50/s and held so that all of them are up together for about 9 s; CPU and memory are sampled over that window and are the server process's alone. Late: more than %v between consecutive packets at the caller; on the server, packets the jitter buffer got too late to play.\n\n", sipload.LateGap)
+	fmt.Fprintf(w, "| concurrent calls | codec | answered | set-up p50 / p95 | server CPU (of 1 core) | CPU per call | RSS per call | goroutines per call | server→caller lost / late (max gap) | caller→server lost / late / concealed | load tool CPU |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	type level struct {
+		n     int
+		codec string
+	}
+	// G.722 is what trunks offering it get (and what the server
+	// prefers); PCMU shows the same load without the C codec's cost.
+	levels := []level{{100, "g722"}, {250, "g722"}, {500, "g722"}, {500, "pcmu"}}
 	if b.quick {
-		levels = []int{20}
+		levels = []level{{20, "g722"}}
 	}
 	const rate = 50.0
-	for _, n := range levels {
+	for _, lv := range levels {
+		n := lv.n
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		ramp := time.Duration(float64(n) / rate * float64(time.Second))
-		hold := ramp + 12*time.Second
+		hold := ramp + 10*time.Second
 		before := sampleProc(true)
 		st0 := p.st.snapshot()
 		type window struct{ a, b procSample }
@@ -262,28 +270,28 @@ func benchSIPPlumbing(ctx context.Context, b *bench, w io.Writer) error {
 				return
 			}
 			a := sampleProc(false)
-			time.Sleep(9 * time.Second)
+			time.Sleep(7 * time.Second)
 			winC <- window{a, sampleProc(false)}
 		}()
 		lr, err := runLoad(ctx, bin, dir, "-target", addr, "-calls", strconv.Itoa(n), "-total", strconv.Itoa(n),
-			"-rate", fmt.Sprint(rate), "-codec", "g722", "-hold", hold.String(), "-loop", loop)
+			"-rate", fmt.Sprint(rate), "-codec", lv.codec, "-hold", hold.String(), "-loop", loop)
 		win := <-winC
 		if err != nil {
-			fmt.Fprintf(w, "| %d | failed: %v | | | | | | | | |\n", n, err)
+			fmt.Fprintf(w, "| %d | %s | failed: %v | | | | | | | | |\n", n, lv.codec, err)
 			continue
 		}
 		st := p.st.snapshot()
 		s := lr.rep.Summary
 		active := float64(s.Answered)
 		cpu := cpuPct(win.a, win.b)
-		fmt.Fprintf(w, "| %d | %d | %s / %s | %.0f%% | %.2f%% | %s | %.1f | %d / %d (%s) | %d / %d / %d | %.0f%% |\n",
-			n, s.Answered, msOf(s.SetupP50), msOf(s.SetupP95), cpu, cpu/max(active, 1),
+		fmt.Fprintf(w, "| %d | %s | %d | %s / %s | %.0f%% | %.2f%% | %s | %.1f | %d / %d (%s) | %d / %d / %d | %.0f%% |\n",
+			n, strings.ToUpper(lv.codec), s.Answered, msOf(s.SetupP50), msOf(s.SetupP95), cpu, cpu/max(active, 1),
 			kib(uint64(max(0, int64(win.a.rss)-int64(before.rss)))/uint64(max(s.Answered, 1))),
 			float64(win.a.goroutines-before.goroutines)/max(active, 1),
 			s.Rx.Lost, s.Rx.Late, msOf(s.Rx.MaxGap),
 			st.lost-st0.lost, st.late-st0.late, st.concealed-st0.concealed,
 			100*float64(lr.cpu)/float64(lr.rep.Wall))
-		b.log.Info("plumbing", "calls", n, "answered", s.Answered, "cpu%", int(cpu), "late_rx", s.Rx.Late, "err", s.FirstErr)
+		b.log.Info("plumbing", "calls", n, "codec", lv.codec, "answered", s.Answered, "cpu%", int(cpu), "late_rx", s.Rx.Late, "err", s.FirstErr)
 		if s.Failed > 0 {
 			fmt.Fprintf(w, "\n%d calls failed at %d concurrent: %s\n\n", s.Failed, n, s.FirstErr)
 		}
@@ -422,15 +430,35 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	levels := []int{1, 5, 10}
+	// rate is calls set up per second: at 5/s all callers ask within
+	// two seconds of each other (the worst case for the recogniser); at
+	// 1/s the questions are a second apart, as independent callers' are.
+	// A shorter VAD hangover shows what endpointing costs.
+	type level struct {
+		n        int
+		rate     string
+		hangover time.Duration
+	}
+	def := audio.DefaultVADConfig().Hangover
+	levels := []level{{1, "5", def}, {10, "5", def}, {10, "1", def}, {10, "1", 300 * time.Millisecond}}
 	if b.quick {
-		levels = []int{1}
+		levels = levels[:1]
 	}
-	rec, err := sphinx.New(sphinx.WithMaxStreams(2*levels[len(levels)-1]), sphinx.WithStreamWait(30*time.Second))
-	if err != nil {
-		return err
+	recs := map[time.Duration]*sphinx.Engine{}
+	for _, lv := range levels {
+		if recs[lv.hangover] != nil {
+			continue
+		}
+		vad := audio.DefaultVADConfig()
+		vad.Hangover = lv.hangover
+		rec, err := sphinx.New(sphinx.WithMaxStreams(24), sphinx.WithStreamWait(30*time.Second), sphinx.WithVAD(vad))
+		if err != nil {
+			return err
+		}
+		defer rec.Close()
+		recs[lv.hangover] = rec
 	}
-	defer rec.Close()
+	var active atomic.Pointer[sphinx.Engine]
 	es, err := espeak.New()
 	if err != nil {
 		return err
@@ -454,7 +482,7 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 	h, err := calls.New(voice.Deps{
 		Recognizers: func(lang string) (asr.Recognizer, error) {
 			if lang == "en" {
-				return rec, nil
+				return active.Load(), nil
 			}
 			return nil, fmt.Errorf("%w: %s (no Vosk model here)", voice.ErrNoRecognizer, lang)
 		},
@@ -481,19 +509,21 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 	fmt.Fprintf(w, "Whole calls over SIP with G.722, through `calls.Handler` as `hotline serve` runs them: PocketSphinx (English), eSpeak behind the TTS cache, the embedded nlu and knowledge base, appeals in SQLite. Each caller (`cmd/sipload`, a separate process) presses 2 (English) during the recording notice, waits until the bot has been quiet for 1 s, asks %q (rendered once with Festival SLT, %.1f s) and listens to the answer.\n\n",
 		questionText, question.dur.Seconds())
 	fmt.Fprintf(w, "Voice-to-voice is measured by the caller from packet timestamps: the arrival of the first reply packet at speech level (decoded frame ≥ %.0f dBFS) minus the send time of the question's last speech-level packet. The breakdown is the server's per-turn record (`voice.Result.Turns`, stored by `calls`), p50 over the spoken turns.\n\n", sipload.SpeechDBFS)
-	fmt.Fprintf(w, "| concurrent calls | answered | voice-to-voice p50 / p95 (caller, packets) | server v2v p50 | endpointing | recognition | understanding | waiting | synthesis | recognised right | server CPU per call | caller→server concealed / dropped frames |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	for _, n := range levels {
+	fmt.Fprintf(w, "| concurrent calls | set-up rate | VAD hangover | answered | voice-to-voice p50 / p95 (caller, packets) | server v2v p50 | endpointing | recognition | understanding | waiting | synthesis | recognised right | server CPU per call (call average) | caller→server concealed / dropped frames |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, lv := range levels {
+		n := lv.n
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		active.Store(recs[lv.hangover])
 		st0 := st.snapshot()
 		since := time.Now()
 		a := sampleProc(false)
 		lr, err := runLoad(ctx, bin, dir, "-target", addr, "-calls", strconv.Itoa(n), "-total", strconv.Itoa(n),
-			"-rate", "5", "-codec", "g722", "-audio", question.path, "-dtmf", "2", "-reply-timeout", "30s")
+			"-rate", lv.rate, "-codec", "g722", "-audio", question.path, "-dtmf", "2", "-reply-timeout", "30s")
 		z := sampleProc(false)
 		if err != nil {
-			fmt.Fprintf(w, "| %d | failed: %v | | | | | | | | | | |\n", n, err)
+			fmt.Fprintf(w, "| %d | %s/s | %s | failed: %v | | | | | | | | | | |\n", n, lv.rate, msOf(lv.hangover), err)
 			continue
 		}
 		time.Sleep(500 * time.Millisecond) // the handlers' records are written after the hang-up
@@ -512,8 +542,8 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 			}
 			return msOf(sipload.Percentile(ds, 50))
 		}
-		fmt.Fprintf(w, "| %d | %d | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d | %.0f%% | %d / %d |\n",
-			n, s.Answered, msOf(s.V2VP50), msOf(s.V2VP95),
+		fmt.Fprintf(w, "| %d | %s/s | %s | %d | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d | %.0f%% | %d / %d |\n",
+			n, lv.rate, msOf(lv.hangover), s.Answered, msOf(s.V2VP50), msOf(s.V2VP95),
 			p50(func(t calls.Turn) int64 { return t.VoiceToVoiceMs }),
 			p50(func(t calls.Turn) int64 { return t.EndpointingMs }),
 			p50(func(t calls.Turn) int64 { return t.RecognitionMs }),
@@ -521,7 +551,7 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 			p50(func(t calls.Turn) int64 { return t.WaitingMs }),
 			p50(func(t calls.Turn) int64 { return t.SynthesisMs }),
 			right, len(turns), cpu, stn.concealed-st0.concealed, stn.drop-st0.drop)
-		b.log.Info("pipeline", "calls", n, "answered", s.Answered, "v2v_p50", s.V2VP50, "v2v_p95", s.V2VP95, "err", s.FirstErr)
+		b.log.Info("pipeline", "calls", n, "rate", lv.rate, "hangover", lv.hangover, "answered", s.Answered, "v2v_p50", s.V2VP50, "v2v_p95", s.V2VP95, "err", s.FirstErr)
 		if s.Failed > 0 {
 			fmt.Fprintf(w, "\n%d of %d calls failed: %s\n\n", s.Failed, n, s.FirstErr)
 		}

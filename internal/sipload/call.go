@@ -31,7 +31,7 @@ type CallResult struct {
 func (r *runner) call(ctx context.Context, id int) (res CallResult) {
 	res.ID = id
 	cfg := &r.cfg
-	ep, err := newEndpoint(cfg.LocalIP, cfg.Codec, len(cfg.question) > 0)
+	ep, err := newEndpoint(cfg.LocalIP, cfg.Codec, r.silence, len(r.question) > 0)
 	if err != nil {
 		res.Err = err.Error()
 		return res
@@ -108,7 +108,7 @@ func (r *runner) call(ctx context.Context, id int) (res CallResult) {
 	}
 	res.Sent = len(sent)
 	res.Rx = Stream(recv)
-	if len(cfg.question) > 0 {
+	if len(r.question) > 0 {
 		res.VoiceToVoice, res.QuestionEnd, res.V2VOK = VoiceToVoice(sent, from, recv)
 		if !res.V2VOK && res.Err == "" {
 			res.Err = "no reply heard after the question"
@@ -133,7 +133,7 @@ func (r *runner) script(ep *endpoint, sleep func(time.Duration) bool, from *int)
 			}
 		}
 	}
-	if len(cfg.question) == 0 {
+	if len(r.question) == 0 {
 		if len(r.loop) > 0 {
 			// Keep the caller talking for the whole hold: the server's
 			// receive path (decode, VAD, resampling) then runs on speech.
@@ -150,7 +150,7 @@ func (r *runner) script(ep *endpoint, sleep func(time.Duration) bool, from *int)
 		return
 	}
 	*from = ep.sentCount()
-	ep.play(r.cfg.question)
+	ep.play(r.question)
 	for ep.queued() > 0 {
 		if !sleep(20 * time.Millisecond) {
 			return

@@ -27,7 +27,7 @@ type endpoint struct {
 	dtmfPT     uint8
 	remote     netip.AddrPort
 	decode     bool // decode received audio to tell speech (voice-to-voice runs)
-	silence    audio.Frame
+	silence    encoded
 
 	mu    sync.Mutex // guards queue, sent, recv, lastSpeech
 	queue []item
@@ -40,10 +40,19 @@ type endpoint struct {
 	wg   sync.WaitGroup
 }
 
+// encoded is one 20 ms frame of caller audio, encoded once per run and
+// shared by all calls: encoding per call would spend the load tool's CPU
+// (G.722 is a C codec behind cgo) on what is the same audio every time,
+// and that CPU is taken from the server under test on the same machine.
+type encoded struct {
+	payload []byte
+	speech  bool // the frame's level was at least SpeechDBFS
+}
+
 // item is one 20 ms slot of what the caller sends: a frame, or one packet
 // of a DTMF event.
 type item struct {
-	frame  audio.Frame
+	frame  encoded
 	dtmf   bool
 	code   uint8
 	dur    uint16 // event duration so far, RTP clock units
@@ -51,7 +60,7 @@ type item struct {
 	starts bool // first packet of the event: fixes its timestamp
 }
 
-func newEndpoint(ip, codecName string, decode bool) (*endpoint, error) {
+func newEndpoint(ip, codecName string, silence encoded, decode bool) (*endpoint, error) {
 	cd, err := codec.New(codecName)
 	if err != nil {
 		return nil, err
@@ -82,7 +91,7 @@ func newEndpoint(ip, codecName string, decode bool) (*endpoint, error) {
 		return nil, err
 	}
 	return &endpoint{conn: conn, rtcp: rtcp, cd: cd, decode: decode,
-		silence: audio.Frame{Rate: cd.SampleRate(), Samples: make([]int16, audio.SamplesPerFrame(cd.SampleRate()))},
+		silence: silence,
 		done:    make(chan struct{})}, nil
 }
 
@@ -95,8 +104,8 @@ func (e *endpoint) start(remote netip.AddrPort, dtmfPT uint8) {
 	go e.receive()
 }
 
-// play queues frames (at the codec's rate) after what is queued.
-func (e *endpoint) play(frames []audio.Frame) {
+// play queues frames after what is queued.
+func (e *endpoint) play(frames []encoded) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, f := range frames {
@@ -156,6 +165,7 @@ func (e *endpoint) send() {
 	step := uint32(e.cd.ClockRate() / 50)
 	var (
 		payload []byte
+		dtmfBuf []byte
 		pkt     = make([]byte, 1500)
 		eventTS uint32
 		marker  = true
@@ -193,11 +203,11 @@ func (e *endpoint) send() {
 			if it.end {
 				flags |= 0x80
 			}
-			payload = append(payload[:0], it.code, flags, byte(it.dur>>8), byte(it.dur))
+			dtmfBuf = append(dtmfBuf[:0], it.code, flags, byte(it.dur>>8), byte(it.dur))
+			payload = dtmfBuf
 		} else {
 			hdr.PayloadType, hdr.Timestamp = e.cd.PayloadType(), ts
-			payload = e.cd.Encode(payload[:0], it.frame)
-			speech = audio.RMSdBFS(it.frame.Samples) >= SpeechDBFS
+			payload, speech = it.frame.payload, it.frame.speech
 			marker = false
 		}
 		ts += step

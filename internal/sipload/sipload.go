@@ -57,8 +57,6 @@ type Config struct {
 	SetupTimeout time.Duration // INVITE → 200 (default 10 s)
 	MaxDuration  time.Duration // whole run (default and cap MaxRun)
 	Log          *slog.Logger
-
-	question, loop []audio.Frame // split at the codec's rate
 }
 
 func (c *Config) defaults() error {
@@ -110,7 +108,9 @@ type runner struct {
 	codec  codecInfo
 	target netip.AddrPort
 	dc     *sipgo.DialogClientCache
-	loop   []audio.Frame
+
+	question, loop []encoded
+	silence        encoded
 }
 
 // Run places the calls and returns the report. It stops by itself after
@@ -129,10 +129,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, fmt.Errorf("%w: target %q: want ip:port", ErrConfig, cfg.Target)
 	}
 	r := &runner{cfg: cfg, target: target, codec: codecInfo{name: info.Name, pt: info.PayloadType, clock: info.ClockRate}}
-	if r.cfg.question, err = split(cfg.Question, info.SampleRate); err != nil {
-		return Report{}, err
-	}
-	if r.loop, err = split(cfg.Loop, info.SampleRate); err != nil {
+	if err := r.encode(info.Name, info.SampleRate); err != nil {
 		return Report{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.MaxDuration)
@@ -221,6 +218,38 @@ launch:
 	rep.Calls = results
 	rep.Summary = summarize(results, rep.Wall)
 	return rep, nil
+}
+
+// encode prepares the caller's audio once for all calls: the question,
+// the loop and a steady silence frame, in one encoder pass each.
+func (r *runner) encode(name string, rate int) error {
+	cd, err := codec.New(name)
+	if err != nil {
+		return err
+	}
+	defer cd.Close()
+	enc := func(frames []audio.Frame) []encoded {
+		out := make([]encoded, len(frames))
+		for i, f := range frames {
+			out[i] = encoded{payload: cd.Encode(nil, f), speech: audio.RMSdBFS(f.Samples) >= SpeechDBFS}
+		}
+		return out
+	}
+	q, err := split(r.cfg.Question, rate)
+	if err != nil {
+		return err
+	}
+	l, err := split(r.cfg.Loop, rate)
+	if err != nil {
+		return err
+	}
+	r.question, r.loop = enc(q), enc(l)
+	// An ADPCM encoder settles on silence after a few frames; the last
+	// of ten is what it keeps sending.
+	zero := audio.Frame{Rate: rate, Samples: make([]int16, audio.SamplesPerFrame(rate))}
+	sil := enc([]audio.Frame{zero, zero, zero, zero, zero, zero, zero, zero, zero, zero})
+	r.silence = sil[len(sil)-1]
+	return nil
 }
 
 func split(f audio.Frame, rate int) ([]audio.Frame, error) {
