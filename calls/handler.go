@@ -148,6 +148,16 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 	if h.tune != nil {
 		h.tune(&cfg)
 	}
+	// Partial results go into the record with their times. OnEvent runs
+	// in Run's loop, and Run has returned before they are read.
+	parts := &partialLog{now: h.now}
+	next := cfg.OnEvent
+	cfg.OnEvent = func(ev voice.Event) {
+		parts.add(ev)
+		if next != nil {
+			next(ev)
+		}
+	}
 	deps := h.deps
 	deps.Log = log
 	res, err := voice.Run(ctx, conn, deps, cfg)
@@ -167,7 +177,7 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 		rec.Reason = rec.Handoff.Outcome
 		rec.AppealNumber = res.Handoff.AppealNumber
 	}
-	h.finish(&rec, conn, res, cfg.Bot.Lang)
+	h.finish(&rec, conn, res, cfg.Bot.Lang, parts.finals)
 	h.metrics.ended(info.Channel, rec.Reason, res.Turns)
 	log.Info("call ended", "reason", rec.Reason, "turns", len(res.Turns), "frames_in", rec.FramesIn, "frames_out", rec.FramesOut)
 	if h.store != nil {
@@ -277,7 +287,7 @@ func (h *Handler) say(ctx context.Context, conn voice.Conn, cfg voice.Config, la
 	}
 }
 
-func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang string) {
+func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang string, finals []utterance) {
 	t := h.now()
 	rec.EndedAt = &t
 	rec.FramesIn, rec.FramesOut, rec.BargeIns = res.FramesIn, res.FramesOut, len(res.BargeIns)
@@ -285,6 +295,7 @@ func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang stri
 		rec.PacketsIn, rec.PacketsOut = ps.Packets()
 	}
 	rec.Turns = mergeTurns(res.Transcript, res.Turns)
+	attachPartials(rec.Turns, finals)
 	if rec.Lang == "" {
 		rec.Lang = lang
 	}
@@ -319,6 +330,49 @@ func mergeTurns(transcript []bot.Turn, turns []voice.Turn) []Turn {
 		out = append(out, t)
 	}
 	return out
+}
+
+// utterance is a final result with the partial results before it.
+type utterance struct {
+	text     string
+	partials []Partial
+}
+
+// partialLog collects the caller's partial results per utterance.
+type partialLog struct {
+	now     func() time.Time
+	pending []Partial
+	finals  []utterance
+}
+
+func (p *partialLog) add(ev voice.Event) {
+	switch ev.Type {
+	case voice.EventPartial:
+		if n := len(p.pending); n > 0 && p.pending[n-1].Text == ev.Text {
+			return
+		}
+		p.pending = append(p.pending, Partial{At: p.now(), Text: ev.Text})
+	case voice.EventFinal:
+		p.finals = append(p.finals, utterance{text: ev.Text, partials: p.pending})
+		p.pending = nil
+	}
+}
+
+// attachPartials gives each caller turn the partials of its utterance.
+func attachPartials(turns []Turn, finals []utterance) {
+	next := 0
+	for i := range turns {
+		if turns[i].Speaker != bot.SpeakerCaller {
+			continue
+		}
+		for j := next; j < len(finals); j++ {
+			if sameInput(finals[j].text, turns[i].Text) {
+				turns[i].Partials = finals[j].partials
+				next = j + 1
+				break
+			}
+		}
+	}
 }
 
 func sameInput(a, b string) bool {

@@ -143,3 +143,22 @@ func TestBridgeWithoutAgentLegIsCallback(t *testing.T) {
 		t.Errorf("hung-up caller: %+v %v %q", r, cb.got, synth.texts)
 	}
 }
+
+func TestPartialsGoWithTheirUtterance(t *testing.T) {
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	p := &partialLog{now: func() time.Time { return at }}
+	for _, ev := range []voice.Event{
+		{Type: voice.EventPartial, Text: "what"}, {Type: voice.EventPartial, Text: "what"},
+		{Type: voice.EventPartial, Text: "what are the"}, {Type: voice.EventFinal, Text: "what are the operator hours"},
+		{Type: voice.EventReply, Text: "..."}, {Type: voice.EventFinal, Text: "yes"},
+	} {
+		p.add(ev)
+	}
+	turns := []Turn{{Speaker: "bot", Text: "hello"}, {Speaker: "caller", Text: "[DTMF 2]"},
+		{Speaker: "caller", Text: "what are the operator hours"}, {Speaker: "caller", Text: "yes"}}
+	attachPartials(turns, p.finals)
+	if len(turns[1].Partials) != 0 || len(turns[2].Partials) != 2 || turns[2].Partials[1].Text != "what are the" ||
+		len(turns[3].Partials) != 0 {
+		t.Errorf("turns = %+v", turns)
+	}
+}

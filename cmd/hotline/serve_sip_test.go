@@ -357,6 +357,10 @@ func TestPhoneCallEndToEnd(t *testing.T) {
 	if q == nil {
 		t.Fatalf("the question is not in the transcript")
 	}
+	t.Logf("partial results of the question: %+v", q.Partials)
+	if len(q.Partials) == 0 {
+		t.Errorf("the question turn has no partial results")
+	}
 	if q.VoiceToVoiceMs <= 0 || q.EndpointingMs <= 0 || q.VoiceToVoiceMs > 5000 {
 		t.Errorf("question turn timings: %+v", *q)
 	}
