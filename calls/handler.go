@@ -177,7 +177,7 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 		rec.Reason = rec.Handoff.Outcome
 		rec.AppealNumber = res.Handoff.AppealNumber
 	}
-	h.finish(&rec, conn, res, cfg.Bot.Lang, parts.finals)
+	h.finish(&rec, conn, res, cfg.Bot.Lang, parts)
 	h.metrics.ended(info.Channel, rec.Reason, res.Turns)
 	log.Info("call ended", "reason", rec.Reason, "turns", len(res.Turns), "frames_in", rec.FramesIn, "frames_out", rec.FramesOut)
 	if h.store != nil {
@@ -287,7 +287,7 @@ func (h *Handler) say(ctx context.Context, conn voice.Conn, cfg voice.Config, la
 	}
 }
 
-func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang string, finals []utterance) {
+func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang string, parts *partialLog) {
 	t := h.now()
 	rec.EndedAt = &t
 	rec.FramesIn, rec.FramesOut, rec.BargeIns = res.FramesIn, res.FramesOut, len(res.BargeIns)
@@ -295,7 +295,7 @@ func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang stri
 		rec.PacketsIn, rec.PacketsOut = ps.Packets()
 	}
 	rec.Turns = mergeTurns(res.Transcript, res.Turns)
-	attachPartials(rec.Turns, finals)
+	attachPartials(rec.Turns, parts.finals)
 	if rec.Lang == "" {
 		rec.Lang = lang
 	}
@@ -303,6 +303,11 @@ func (h *Handler) finish(rec *Call, conn voice.Conn, res voice.Result, lang stri
 		if tr.Lang != "" {
 			rec.Lang = tr.Lang
 		}
+	}
+	if parts.replyLang != "" {
+		// The language the bot spoke last is the conversation's, also
+		// for a caller who only pressed keys.
+		rec.Lang = parts.replyLang
 	}
 }
 
@@ -343,6 +348,8 @@ type partialLog struct {
 	now     func() time.Time
 	pending []Partial
 	finals  []utterance
+	// replyLang is the language of the bot's last reply.
+	replyLang string
 }
 
 func (p *partialLog) add(ev voice.Event) {
@@ -352,6 +359,10 @@ func (p *partialLog) add(ev voice.Event) {
 			return
 		}
 		p.pending = append(p.pending, Partial{At: p.now(), Text: ev.Text})
+	case voice.EventReply:
+		if ev.Lang != "" {
+			p.replyLang = ev.Lang
+		}
 	case voice.EventFinal:
 		p.finals = append(p.finals, utterance{text: ev.Text, partials: p.pending})
 		p.pending = nil

@@ -69,7 +69,7 @@ type sipCaller struct {
 	stop   chan struct{}
 }
 
-func dialBot(t *testing.T, sipAddr, user string) *sipCaller {
+func dialBot(t *testing.T, sipAddr, user, codecName string) *sipCaller {
 	t.Helper()
 	c := &sipCaller{t: t, byes: make(chan struct{}, 1), stop: make(chan struct{})}
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -92,7 +92,7 @@ func dialBot(t *testing.T, sipAddr, user string) *sipCaller {
 	})
 	go srv.ServeUDP(conn)
 
-	g722, err := codec.New("G722")
+	cd, err := codec.New(codecName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,13 +104,14 @@ func dialBot(t *testing.T, sipAddr, user string) *sipCaller {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.sess, err = media.NewSession(media.Config{Codec: g722, DTMFPayloadType: 101, RTP: rtpC, RTCP: rtcpC})
+	c.sess, err = media.NewSession(media.Config{Codec: cd, DTMFPayloadType: 101, RTP: rtpC, RTCP: rtcpC})
 	if err != nil {
 		t.Fatal(err)
 	}
 	offer := fmt.Sprintf("v=0\r\no=- 42 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
-		"m=audio %d RTP/AVP 9 0 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\n"+
-		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n", c.sess.LocalPort())
+		"m=audio %d RTP/AVP %d 101\r\na=rtpmap:%d %s/8000\r\n"+
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n",
+		c.sess.LocalPort(), map[string]int{"G722": 9, "PCMU": 0, "PCMA": 8}[codecName], map[string]int{"G722": 9, "PCMU": 0, "PCMA": 8}[codecName], codecName)
 	ap := netip.MustParseAddrPort(sipAddr)
 	uri := sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: int(ap.Port())}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -166,7 +167,8 @@ func (c *sipCaller) listen() {
 // all the time.
 func (c *sipCaller) talk() {
 	defer c.wg.Done()
-	n := audio.SamplesPerFrame(16000)
+	rate := c.sess.SampleRate()
+	n := audio.SamplesPerFrame(rate)
 	for {
 		select {
 		case <-c.stop:
@@ -182,7 +184,7 @@ func (c *sipCaller) talk() {
 		if f == nil {
 			f = make([]int16, n)
 		}
-		if err := c.sess.WriteFrame(audio.Frame{Rate: 16000, Samples: f}); err != nil {
+		if err := c.sess.WriteFrame(audio.Frame{Rate: rate, Samples: f}); err != nil {
 			return
 		}
 	}
@@ -312,7 +314,7 @@ func TestPhoneCallEndToEnd(t *testing.T) {
 	}
 	before := runtime.NumGoroutine()
 
-	c := dialBot(t, sipAddr, "hotline")
+	c := dialBot(t, sipAddr, "hotline", "G722")
 	start := time.Now()
 	c.waitSpeaking(start, 10*time.Second)
 	time.Sleep(500 * time.Millisecond)
@@ -388,5 +390,51 @@ func TestPhoneCallEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"call ended"`) {
 		t.Errorf("no call-ended log line")
+	}
+}
+
+// TestPhoneCallKeysPCMU: a PCMU caller with no speech at all: 1 picks
+// Russian (no Russian recogniser here, so keys only), * repeats the
+// bot's last prompt; the bot's audio is checked by timing and level,
+// the record by its key turns.
+func TestPhoneCallKeysPCMU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("heavy: real SIP call")
+	}
+	dataDir := t.TempDir()
+	sipAddr := freeAddr(t)
+	base, _ := startServe(t, "--data", dataDir, "--sip", sipAddr)
+	s := loginAdmin(t, base, dataDir)
+
+	c := dialBot(t, sipAddr, "8800", "PCMU")
+	start := time.Now()
+	c.waitSpeaking(start, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if err := c.sess.SendDTMF('1', 0); err != nil {
+		t.Fatal(err)
+	}
+	c.waitQuiet(800*time.Millisecond, 40*time.Second)
+	pressed := time.Now()
+	if err := c.sess.SendDTMF('*', 0); err != nil {
+		t.Fatal(err)
+	}
+	c.waitSpeaking(pressed, 5*time.Second)
+	c.waitQuiet(800*time.Millisecond, 40*time.Second)
+	frames, loud := c.loudSince(pressed)
+	c.hangup()
+	t.Logf("after *: %d frames, %d at speech level", frames, loud)
+	if loud < 50 {
+		t.Errorf("the repeat was %d loud frames", loud)
+	}
+	rec := getCall(t, s, c.dialog.InviteRequest.CallID().Value())
+	logTurns(t, rec)
+	var keys []string
+	for _, tr := range rec.Turns {
+		if tr.Speaker == "caller" {
+			keys = append(keys, tr.Text)
+		}
+	}
+	if rec.Codec != "PCMU" || rec.Lang != "ru" || rec.Reason != "hangup" || strings.Join(keys, ",") != "[DTMF 1],[DTMF *]" {
+		t.Errorf("record: codec %q lang %q reason %q caller turns %q", rec.Codec, rec.Lang, rec.Reason, keys)
 	}
 }
