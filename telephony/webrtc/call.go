@@ -51,6 +51,7 @@ type Call struct {
 	Subject string
 
 	srv    *Server
+	h      CallHandler // a leg started by Accept runs its own handler
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelCauseFunc

@@ -172,6 +172,49 @@ func (s *Server) Offer(ctx context.Context, token string, offer []byte) (string,
 	return c.ID, answer, nil
 }
 
+// Accept starts a server-initiated leg without a call token: the caller
+// of Accept has authenticated the peer itself (an agent's desk session
+// joining a caller it holds). The leg runs h instead of the server's
+// handler and counts against max calls like any call; subject names the
+// peer (e.g. "agent:alice"). It returns the new call's id and the SDP
+// answer.
+func (s *Server) Accept(ctx context.Context, subject string, offer []byte, h CallHandler) (string, []byte, error) {
+	if h == nil || subject == "" {
+		return "", nil, errors.New("webrtc: accept needs a handler and a subject")
+	}
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return "", nil, ErrServerClosed
+	case len(s.calls)+s.setup >= s.cfg.maxCalls:
+		s.mu.Unlock()
+		return "", nil, ErrTooManyCalls
+	}
+	s.setup++
+	s.mu.Unlock()
+	c, answer, err := s.answer(ctx, claims{Subject: subject, CallID: newID()}, string(offer))
+	s.mu.Lock()
+	s.setup--
+	if err == nil && s.closed {
+		err = ErrServerClosed
+	}
+	if err != nil {
+		s.mu.Unlock()
+		if c != nil {
+			c.cancel(err)
+			c.teardown()
+		}
+		return "", nil, err
+	}
+	c.h = h
+	s.calls[c.ID] = c
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.run(c)
+	return c.ID, answer, nil
+}
+
 func (s *Server) answer(ctx context.Context, cl claims, offer string) (*Call, []byte, error) {
 	name, err := chooseCodec(offer)
 	if err != nil {
@@ -275,6 +318,9 @@ func (s *Server) invoke(c *Call) (err error) {
 			c.log.Error("call handler panicked", "panic", r)
 		}
 	}()
+	if c.h != nil {
+		return c.h.HandleCall(c.ctx, c)
+	}
 	return s.h.HandleCall(c.ctx, c)
 }
 
@@ -283,6 +329,14 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// Call returns the live call with id, or nil (for legs started by
+// Accept, which have no token to look them up with).
+func (s *Server) Call(id string) *Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[id]
 }
 
 // lookup finds a live call for a token; expired tokens are accepted, as a
