@@ -839,6 +839,33 @@ func (c *Center) Get(id string) (View, error) {
 	return h.view(c.now()), nil
 }
 
+// Estimate returns a live handoff's card and its current estimated wait:
+// a voice caller on hold hears it every so often. The wait is zero once
+// an agent has it.
+func (c *Center) Estimate(id string) (View, time.Duration, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.handoffs[id]
+	if h == nil {
+		return View{}, 0, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	now := c.now()
+	var wait time.Duration
+	if q := c.queues[h.Queue]; q != nil && (h.State == Queued || h.State == Offered) {
+		pos := 1
+		for _, w := range q.waiting {
+			if w == h {
+				break
+			}
+			if w.State != Callback {
+				pos++
+			}
+		}
+		wait = c.ewt(q, pos)
+	}
+	return h.view(now), wait, nil
+}
+
 // HeldBy reports whether agentID holds or is offered handoff id.
 func (c *Center) HeldBy(id, agentID string) bool {
 	c.mu.Lock()

@@ -412,3 +412,35 @@ func TestHubDropsSlowConsumer(t *testing.T) {
 	fast.Close()
 	fast.Close()
 }
+
+func TestEstimateForHeldCaller(t *testing.T) {
+	c, _ := newCenter(t)
+	first, _ := c.Submit(Request{Queue: "general", Channel: appeal.Voice})
+	second, _ := c.Submit(Request{Queue: "general", Channel: appeal.Voice})
+	_, w1, err := c.Estimate(first.HandoffID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, w2, _ := c.Estimate(second.HandoffID)
+	if w1 != 3*time.Minute || w2 != 6*time.Minute || v.State != Queued {
+		t.Fatalf("waits %v %v, state %s", w1, w2, v.State)
+	}
+	ready(t, c, "a1", "general")
+	for _, a := range c.Agents() {
+		if a.Offer != "" {
+			if _, err := c.Accept(a.ID, a.Offer); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	v, w1, _ = c.Estimate(first.HandoffID)
+	if v.State != Accepted || v.Agent != "a1" || w1 != 0 {
+		t.Fatalf("after accept: %s %s %v", v.State, v.Agent, w1)
+	}
+	if _, w2, _ = c.Estimate(second.HandoffID); w2 != 3*time.Minute {
+		t.Fatalf("second now %v", w2)
+	}
+	if _, _, err := c.Estimate("nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+}
