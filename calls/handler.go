@@ -83,7 +83,32 @@ type Handler struct {
 	tune            func(*voice.Config)
 	transferTimeout time.Duration
 	now             func() time.Time
+	bridges         *Bridges
+	queue           Queue
+	maxHold         time.Duration
+	holdEvery       time.Duration
+	onEnd           func(Call)
 }
+
+// WithBridges keeps callers handed to a queue without a REFER address on
+// hold (music and the estimated wait from q every holdEvery, default
+// 30 s) until an agent's leg joins through b, for at most maxHold
+// (default 10 min; then the callback as without bridges).
+func WithBridges(b *Bridges, q Queue, maxHold, holdEvery time.Duration) Option {
+	return func(h *Handler) {
+		h.bridges, h.queue = b, q
+		if maxHold > 0 {
+			h.maxHold = maxHold
+		}
+		if holdEvery > 0 {
+			h.holdEvery = holdEvery
+		}
+	}
+}
+
+// WithOnEnd calls f with every finished call's record (the call-end
+// webhook).
+func WithOnEnd(f func(Call)) Option { return func(h *Handler) { h.onEnd = f } }
 
 // Option configures a Handler.
 type Option func(*Handler)
@@ -118,7 +143,8 @@ func New(deps voice.Deps, botConfig func(callID, phone string) bot.Config, opts 
 		return nil, fmt.Errorf("%w: voice deps (synthesizer, recognisers) and a bot configuration", ErrMissingDependency)
 	}
 	h := &Handler{deps: deps, botConfig: botConfig, log: slog.New(slog.DiscardHandler),
-		referURI: func(string) string { return "" }, transferTimeout: 30 * time.Second, now: time.Now}
+		referURI: func(string) string { return "" }, transferTimeout: 30 * time.Second, now: time.Now,
+		maxHold: 10 * time.Minute, holdEvery: 30 * time.Second}
 	for _, o := range opts {
 		o(h)
 	}
@@ -152,11 +178,21 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 	// in Run's loop, and Run has returned before they are read.
 	parts := &partialLog{now: h.now}
 	next := cfg.OnEvent
-	cfg.OnEvent = func(ev voice.Event) {
-		parts.add(ev)
+	emit := func(ev voice.Event) {
 		if next != nil {
 			next(ev)
 		}
+	}
+	var endEv *voice.Event
+	cfg.OnEvent = func(ev voice.Event) {
+		parts.add(ev)
+		if ev.Type == voice.EventEnd {
+			// Held back until the handoff is over: the caller's screen
+			// must not hang up while they wait for an agent.
+			endEv = &ev
+			return
+		}
+		emit(ev)
 	}
 	deps := h.deps
 	deps.Log = log
@@ -173,9 +209,15 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 		}
 	}
 	if res.Handoff != nil {
-		rec.Handoff = h.handoff(ctx, conn, info, cfg, *res.Handoff, log)
+		rec.Handoff = h.handoff(ctx, conn, info, cfg, *res.Handoff, emit, log)
 		rec.Reason = rec.Handoff.Outcome
 		rec.AppealNumber = res.Handoff.AppealNumber
+	}
+	if endEv != nil {
+		if rec.Handoff != nil {
+			endEv.Reason = rec.Reason
+		}
+		emit(*endEv)
 	}
 	h.finish(&rec, conn, res, cfg.Bot.Lang, parts)
 	h.metrics.ended(info.Channel, rec.Reason, res.Turns)
@@ -188,6 +230,9 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 			log.Error("recording call", "error", serr)
 		}
 	}
+	if h.onEnd != nil {
+		h.onEnd(rec)
+	}
 	if err != nil && res.Reason == "" {
 		return fmt.Errorf("calls: %w", err)
 	}
@@ -196,8 +241,12 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 
 // handoff hands the caller over as configured. The wait message has
 // been played by the bot already.
-func (h *Handler) handoff(ctx context.Context, conn voice.Conn, info CallInfo, cfg voice.Config, ho voice.Handoff, log *slog.Logger) *HandoffRecord {
+func (h *Handler) handoff(ctx context.Context, conn voice.Conn, info CallInfo, cfg voice.Config, ho voice.Handoff,
+	emit func(voice.Event), log *slog.Logger) *HandoffRecord {
 	r := &HandoffRecord{Queue: ho.Queue, Mode: ho.Mode, HandoffID: ho.HandoffID, EstimatedWaitS: int(ho.EstimatedWait / time.Second)}
+	if emit == nil {
+		emit = func(voice.Event) {}
+	}
 	lang := cmpOr(ho.Lang, cfg.Bot.Lang, "ru")
 	tr, canTransfer := conn.(Transferer)
 	uri := h.referURI(ho.Queue)
@@ -217,11 +266,19 @@ func (h *Handler) handoff(ctx context.Context, conn voice.Conn, info CallInfo, c
 		}
 		log.Warn("transfer failed: the bot takes the call back and registers a callback", "queue", ho.Queue, "error", err)
 		r.Outcome = OutcomeTransferFailed
+	} else if h.bridges != nil && h.queue != nil && ho.HandoffID != "" && !isDone(conn) && ctx.Err() == nil {
+		// No REFER address (or bridge mode): the caller holds for an
+		// agent who joins from the desk in the browser.
+		r.Mode = voice.TransferBridge
+		if out := h.holdAndBridge(ctx, conn, info, cfg, ho, lang, r, emit, log); out != "" {
+			r.Outcome = out
+			return r
+		}
+		r.Outcome = OutcomeHoldOver
 	} else {
-		// Bridging an agent's browser leg into the call is not built yet
-		// (and a queue without a REFER address cannot take the call): the
-		// caller gets a callback rather than waiting on a line no agent
-		// can pick up.
+		// No agent leg can be bridged here (and a queue without a REFER
+		// address cannot take the call): the caller gets a callback
+		// rather than waiting on a line no agent can pick up.
 		log.Info("no transfer path for the handoff: registering a callback", "queue", ho.Queue, "mode", ho.Mode,
 			"refer_uri_configured", uri != "")
 	}

@@ -97,7 +97,7 @@ func TestHandoffByREFER(t *testing.T) {
 		WithReferURI(func(q string) string { return map[string]string{"social": "sip:social@pbx"}[q] }))
 	call := &fakeCall{done: make(chan struct{})}
 	ho := voice.Handoff{Queue: "social", AppealNumber: "2026-000042-7", Lang: "en", Mode: voice.TransferRefer, HandoffID: "h1"}
-	r := h.handoff(context.Background(), call, CallInfo{From: "+79161234567", Rate: 16000}, voice.Config{Rate: 16000}, ho, h.log)
+	r := h.handoff(context.Background(), call, CallInfo{From: "+79161234567", Rate: 16000}, voice.Config{Rate: 16000}, ho, nil, h.log)
 	if r.Outcome != OutcomeTransferred || r.ReferTo != "sip:social@pbx" || call.headers[AppealHeader] != "2026-000042-7" {
 		t.Errorf("transfer: %+v, REFER to %q with %v", r, call.referTo, call.headers)
 	}
@@ -113,7 +113,7 @@ func TestFailedTransferBecomesCallback(t *testing.T) {
 		WithTransferTimeout(time.Second))
 	call := &fakeCall{done: make(chan struct{}), fail: errors.New("target answered 486")}
 	ho := voice.Handoff{Queue: "general", Lang: "en", Mode: voice.TransferRefer}
-	r := h.handoff(context.Background(), call, CallInfo{From: "+79161234567", Rate: 8000}, voice.Config{Rate: 8000}, ho, h.log)
+	r := h.handoff(context.Background(), call, CallInfo{From: "+79161234567", Rate: 8000}, voice.Config{Rate: 8000}, ho, nil, h.log)
 	if r.Outcome != OutcomeCallback || r.CallbackAppeal != "2026-000123-4" || len(cb.got) != 1 || cb.phone != "+79161234567" {
 		t.Fatalf("failed transfer: %+v, callbacks %v", r, cb.got)
 	}
@@ -131,14 +131,14 @@ func TestBridgeWithoutAgentLegIsCallback(t *testing.T) {
 	h := newTestHandler(t, synth, WithCallbacks(cb))
 	call := &fakeCall{done: make(chan struct{})}
 	ho := voice.Handoff{Queue: "general", Lang: "ru", Mode: voice.TransferBridge}
-	r := h.handoff(context.Background(), call, CallInfo{}, voice.Config{Rate: 8000}, ho, h.log)
+	r := h.handoff(context.Background(), call, CallInfo{}, voice.Config{Rate: 8000}, ho, nil, h.log)
 	if r.Outcome != OutcomeCallback || call.referTo != "" || len(synth.texts) != 1 || !strings.Contains(synth.texts[0], "обратный звонок") {
 		t.Errorf("bridge: %+v, REFER %q, said %q", r, call.referTo, synth.texts)
 	}
 	// A caller already gone hears nothing and gets no callback from here.
 	close(call.done)
 	synth.texts, cb.got = nil, nil
-	r = h.handoff(context.Background(), call, CallInfo{}, voice.Config{Rate: 8000}, ho, h.log)
+	r = h.handoff(context.Background(), call, CallInfo{}, voice.Config{Rate: 8000}, ho, nil, h.log)
 	if r.Outcome != OutcomeLeftQueued || len(cb.got) != 0 || len(synth.texts) != 0 {
 		t.Errorf("hung-up caller: %+v %v %q", r, cb.got, synth.texts)
 	}

@@ -51,6 +51,8 @@ type HandoffRecord struct {
 	// could not be handed over.
 	CallbackAppeal string `json:"callback_appeal,omitempty"`
 	EstimatedWaitS int    `json:"estimated_wait_s,omitempty"`
+	// Agent is the agent's part of a bridged call.
+	Agent *AgentSegment `json:"agent,omitempty"`
 }
 
 // Turn is one line of the call's transcript. Caller turns carry the
