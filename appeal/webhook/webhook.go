@@ -190,23 +190,54 @@ func (n *Notifier) Notify(ctx context.Context, ev appeal.Event) error {
 	if err != nil {
 		return err
 	}
+	return n.queue(ctx, ev.Type, ev.Number, payload, Endpoint.wants)
+}
+
+// EventCallEnded is sent when a call ends (Publish from the calls
+// handler). Only endpoints that list it in their events get it: receivers
+// set up for appeal events are not sent calls they never asked for.
+const EventCallEnded = "call.ended"
+
+// Publish stores an event of another kind than an appeal's (v is its JSON
+// body, number the appeal it concerns, if any) for the endpoints that
+// list event in their events; it is signed, retried and dead-lettered
+// like appeal events.
+func (n *Notifier) Publish(ctx context.Context, event, number string, v any) error {
+	if len(n.order) == 0 {
+		return nil
+	}
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return n.queue(ctx, event, number, payload, func(e Endpoint, ev string) bool {
+		return len(e.Events) > 0 && e.wants(ev)
+	})
+}
+
+func (n *Notifier) queue(ctx context.Context, event, number string, payload []byte, wants func(Endpoint, string) bool) error {
 	tx, err := n.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("webhook: queue %s: %w", ev.Type, err)
+		return fmt.Errorf("webhook: queue %s: %w", event, err)
 	}
 	defer tx.Rollback()
 	now := n.now().UnixNano()
+	any := false
 	for _, url := range n.order {
-		if !n.endpoints[url].wants(ev.Type) {
+		if !wants(n.endpoints[url], event) {
 			continue
 		}
+		any = true
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_outbox (url, event, number, payload, created_at, next_at) VALUES (?,?,?,?,?,?)`,
-			url, ev.Type, ev.Number, payload, now, now); err != nil {
-			return fmt.Errorf("webhook: queue %s: %w", ev.Type, err)
+			url, event, number, payload, now, now); err != nil {
+			return fmt.Errorf("webhook: queue %s: %w", event, err)
 		}
 	}
+	if !any {
+		return nil
+	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("webhook: queue %s: %w", ev.Type, err)
+		return fmt.Errorf("webhook: queue %s: %w", event, err)
 	}
 	n.poke()
 	return nil

@@ -197,3 +197,37 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestPublishCallEnded: a call.ended event goes, signed, only to the
+// endpoints that list it; one with no events filter keeps getting only
+// appeal events.
+func TestPublishCallEnded(t *testing.T) {
+	rec, srv, path := setup(t)
+	db, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	n, err := webhook.New(context.Background(), db, []webhook.Endpoint{
+		{URL: srv.URL + "/appeals", Secret: secret},
+		{URL: srv.URL + "/calls", Secret: secret, Events: []string{webhook.EventCallEnded}},
+	}, webhook.WithRetry(3, 10*time.Millisecond, 50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	body := map[string]any{"type": webhook.EventCallEnded, "call_id": "c1", "appeal_number": "2026-000042-7"}
+	if err := n.Publish(context.Background(), webhook.EventCallEnded, "2026-000042-7", body); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t, 1)
+	time.Sleep(200 * time.Millisecond)
+	if h := rec.hits.Load(); h != 1 {
+		t.Fatalf("%d deliveries, want 1 (the endpoint that asked for call.ended)", h)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.got[0].Type != webhook.EventCallEnded {
+		t.Fatalf("got %+v", rec.got)
+	}
+}
