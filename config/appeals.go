@@ -47,6 +47,10 @@ type Queues struct {
 	Holidays      map[string]string `yaml:"holidays"`
 	OverflowAfter time.Duration     `yaml:"overflow_after"`
 	ReferURI      map[string]string `yaml:"refer_uri"`
+	// MaxHold is how long a voice caller without a REFER address holds
+	// for an agent in the desk before they are offered a callback
+	// (default 10m).
+	MaxHold time.Duration `yaml:"max_hold"`
 }
 
 // Desk configures the agent desk.
@@ -141,6 +145,9 @@ func (c *Config) validateAppeals(bad func(key, format string, args ...any)) {
 		if !isHours(hours) {
 			bad("queues.holidays."+d, "%q is not \"closed\" or HH:MM-HH:MM", hours)
 		}
+	}
+	if q.MaxHold < 0 {
+		bad("queues.max_hold", "must not be negative, got %s", q.MaxHold)
 	}
 	if q.OverflowAfter < 0 {
 		bad("queues.overflow_after", "must not be negative, got %s", q.OverflowAfter)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/hotline-ivr/hotline/calls"
 	"github.com/hotline-ivr/hotline/store"
 	"github.com/hotline-ivr/hotline/web"
 )
@@ -72,8 +73,10 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	links := &callLinks{Bridges: calls.NewBridges(), Center: ap.Center, Hooks: ap.Hooks, Log: log.With("component", "calls"),
+		MaxHold: cfg.Queues.MaxHold}
 	if cfg.SIP.Enabled {
-		ph, err := startPhone(ctx, cfg, srv, callStore, sp.Cache, bs, ap, log)
+		ph, err := startPhone(ctx, cfg, srv, callStore, sp.Cache, bs, ap, links, log)
 		if err != nil {
 			return err
 		}
@@ -82,7 +85,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		log.Info("phone calls over SIP are off (sip.enabled: false or --sip \"\")")
 	}
 	if cfg.WebRTC.Enabled {
-		app, err := startWebRTC(cfg, srv, callStore, sp.Cache, bs, au, log)
+		app, err := startWebRTC(cfg, srv, callStore, sp.Cache, bs, au, links, log)
 		if err != nil {
 			return err
 		}

@@ -54,6 +54,8 @@ type appealsConfig struct {
 type appeals struct {
 	Service *appeal.Service
 	Center  *handoff.Center
+	// Hooks is the webhook outbox (call.ended is published there too).
+	Hooks   *webhook.Notifier
 	closers []func() error
 }
 
@@ -127,6 +129,7 @@ func startAppeals(ctx context.Context, log *slog.Logger, db *sql.DB, api *gin.Ro
 		return nil, err
 	}
 	a.closers = append(a.closers, hooks.Close)
+	a.Hooks = hooks
 	notifiers = append(notifiers, hooks)
 	if cfg.SMS.URL != "" {
 		texts, err := sms.New(cfg.SMS, sms.WithLogger(log.With("component", "sms")))

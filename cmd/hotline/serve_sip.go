@@ -66,7 +66,7 @@ func mountCalls(ctx context.Context, db *sql.DB, srv *web.Server, au *auth.Servi
 // the speech synthesizer serve already runs, and starts the SIP server on
 // sip.addr. Binding failures fail the start with a clear message.
 func startPhone(ctx context.Context, cfg *config.Config, srv *web.Server, st *calls.Store, synth tts.Synthesizer,
-	bs *botStack, ap *appeals, log *slog.Logger) (*phone, error) {
+	bs *botStack, ap *appeals, links *callLinks, log *slog.Logger) (*phone, error) {
 	plog := log.With("component", "phone")
 	p := &phone{Store: st}
 	recs := map[string]asr.Recognizer{}
@@ -101,6 +101,7 @@ func startPhone(ctx context.Context, cfg *config.Config, srv *web.Server, st *ca
 	if ap != nil {
 		opts = append(opts, calls.WithCallbacks(callbackRequests{svc: ap.Service, center: ap.Center}))
 	}
+	opts = append(opts, links.options()...)
 	h, err := calls.New(voice.Deps{
 		Recognizers: func(lang string) (asr.Recognizer, error) {
 			if r, ok := recs[lang]; ok {

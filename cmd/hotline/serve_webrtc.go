@@ -53,7 +53,7 @@ func (a *inApp) Close() error {
 // /call/. Calls run through calls.Handler (recorded with st when it is
 // not nil) with the live events on the call's data channel.
 func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts.Synthesizer, bs *botStack,
-	au *auth.Service, log *slog.Logger) (*inApp, error) {
+	au *auth.Service, links *callLinks, log *slog.Logger) (*inApp, error) {
 	w := cfg.WebRTC
 	wlog := log.With("component", "webrtc")
 	secret := w.TokenSecret
@@ -73,6 +73,7 @@ func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts
 	if st != nil {
 		opts = append(opts, calls.WithStore(st))
 	}
+	opts = append(opts, links.options()...)
 	h, err := calls.New(voice.Deps{Recognizers: a.recs.get, Synth: synth, Bot: bs.Deps}, bs.VoiceConfig, opts...)
 	if err != nil {
 		return nil, err
@@ -100,6 +101,10 @@ func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts
 		seen: map[string]*window{}, now: time.Now}
 	webrtc.Register(srv.API(), a.Server, gate.handle, callerSubject)
 	callui.Register(srv.Router())
+	if links != nil && links.Bridges != nil && links.Center != nil {
+		mountAgentMedia(srv.API(), a.Server, links.Center, links.Bridges,
+			au.RequireRole(auth.RoleAgent, auth.RoleSupervisor, auth.RoleAdmin), wlog)
+	}
 	wlog.Info("in-app calls over WebRTC", "page", "/call/", "ice_servers", len(w.ICEServers), "anonymous", w.Anonymous,
 		"max_calls", w.MaxCalls)
 	return a, nil
