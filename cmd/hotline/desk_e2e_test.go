@@ -348,7 +348,7 @@ func TestDeskInChromium(t *testing.T) {
 	until(agent, "voice offer", offerShown(voice.HandoffID), 10*time.Second)
 	t.Logf("voice offer card visible %v after the API answered", time.Since(sent).Round(time.Millisecond))
 	step(agent, "accept voice", chromedp.Click(chromedp.ID("btn-accept")))
-	until(agent, "voice placeholder", `!document.getElementById('voice').hidden && document.getElementById('chat').hidden && document.getElementById('voice').textContent.includes('bridging arrives with the telephony integration')`, 5*time.Second)
+	until(agent, "voice placeholder", `!document.getElementById('voice').hidden && document.getElementById('chat').hidden && /Connecting to the caller|Could not connect to the caller|Microphone unavailable/.test(document.getElementById('voice-status').textContent)`, 5*time.Second)
 	if tr := js(agent, `document.getElementById('transfer').textContent`); !strings.Contains(tr, "bridge") {
 		t.Errorf("transfer info = %q, want the bridge mode", tr)
 	}

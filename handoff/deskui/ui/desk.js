@@ -439,6 +439,89 @@ function openWork(view, at) {
   for (const [k, v] of Object.entries(tr.headers || {})) fact(t, k, v);
   $('wrapup-form').reset();
   loadAppeal();
+  if (voice && tr.mode === 'bridge') connectVoice(view.id);
+  else voiceControls(null, tr.mode === 'refer' ? 'Voice call: transferred to the PBX queue.' : 'Voice call.');
+}
+
+// ---------- the caller's audio (bridged voice handoffs) ----------
+
+// connectVoice starts the agent's WebRTC leg: the offer goes to
+// /handoffs/:id/media with the session (CSRF header); the server joins it
+// to the caller who holds for this handoff.
+async function connectVoice(id) {
+  hangupVoice(false);
+  voiceControls(null, 'Connecting to the caller…');
+  let mic;
+  try {
+    mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
+  } catch (e) {
+    voiceControls(null, `Microphone unavailable: ${e.message}`, true);
+    return;
+  }
+  const pc = new RTCPeerConnection();
+  const v = { id, pc, mic, location: '' };
+  state.voice = v;
+  for (const t of mic.getTracks()) pc.addTrack(t, mic);
+  pc.ontrack = (ev) => { $('voice-audio').srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+  pc.onconnectionstatechange = () => {
+    if (state.voice !== v) return;
+    if (pc.connectionState === 'connected') voiceControls(v, 'Connected to caller.');
+    if (pc.connectionState === 'failed' || pc.connectionState === 'closed') {
+      hangupVoice(false);
+      voiceControls(null, 'The call has ended. Wrap up the conversation.');
+    }
+  };
+  try {
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((res) => {
+      if (pc.iceGatheringState === 'complete') return res();
+      pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === 'complete') res(); };
+      setTimeout(res, 2000);
+    });
+    const r = await fetch(`/api/v1/handoffs/${enc(id)}/media`, { method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/sdp', 'X-Hotline-CSRF': state.csrf || '' }, body: pc.localDescription.sdp });
+    if (!r.ok) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail || detail; } catch (_) { /* not JSON */ }
+      throw new Error(detail);
+    }
+    v.location = r.headers.get('Location') || '';
+    await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
+  } catch (e) {
+    if (state.voice === v) hangupVoice(false);
+    voiceControls(null, `Could not connect to the caller: ${e.message}`, true);
+  }
+}
+
+function hangupVoice(tell) {
+  const v = state.voice;
+  state.voice = null;
+  if (!v) return;
+  if (tell && v.location) {
+    fetch(v.location, { method: 'DELETE', credentials: 'same-origin', headers: { 'X-Hotline-CSRF': state.csrf || '' } }).catch(() => {});
+  }
+  v.pc.close();
+  v.mic.getTracks().forEach((t) => t.stop());
+  $('voice-audio').srcObject = null;
+}
+
+function voiceControls(v, text, retry) {
+  $('voice-status').textContent = text;
+  $('btn-voice-mute').hidden = !v;
+  $('btn-voice-hangup').hidden = !v;
+  $('btn-voice-connect').hidden = !retry;
+  if (v) {
+    const muted = !v.mic.getAudioTracks().some((t) => t.enabled);
+    $('btn-voice-mute').setAttribute('aria-pressed', String(muted));
+    $('btn-voice-mute').textContent = muted ? 'Unmute' : 'Mute';
+  }
+}
+
+function toggleMute() {
+  const v = state.voice;
+  if (!v) return;
+  for (const t of v.mic.getAudioTracks()) t.enabled = !t.enabled;
+  voiceControls(v, v.mic.getAudioTracks().some((t) => t.enabled) ? 'Connected to caller.' : 'Connected to caller (muted).');
 }
 
 function renderWorkCard(at) {
@@ -446,6 +529,7 @@ function renderWorkCard(at) {
 }
 
 function closeWork() {
+  hangupVoice(true);
   state.work = null;
   state.appeal = null;
   $('work').hidden = true;
@@ -701,6 +785,12 @@ async function start() {
   $('note-form').addEventListener('submit', addNote);
   $('chat-form').addEventListener('submit', sendMessage);
   $('wrapup-form').addEventListener('submit', wrapUp);
+  $('btn-voice-mute').addEventListener('click', toggleMute);
+  $('btn-voice-hangup').addEventListener('click', () => {
+    hangupVoice(true);
+    voiceControls(null, 'You hung up. Wrap up the conversation.');
+  });
+  $('btn-voice-connect').addEventListener('click', () => { if (state.work) connectVoice(state.work.id); });
   $('reassign-form').addEventListener('submit', reassign);
   $('reassign-cancel').addEventListener('click', () => { $('reassign-form').hidden = true; });
   $('btn-logout').addEventListener('click', async () => {

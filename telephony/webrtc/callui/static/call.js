@@ -110,8 +110,17 @@
         setStatus('Connecting you to an operator…');
         break;
       }
+      case 'agent':
+        ui.handoff.querySelector('h2').textContent = 'You are talking to an operator';
+        ui.handoffText.textContent = 'An operator has joined the call.';
+        ui.handoff.hidden = false;
+        ui.handoff.dataset.agent = 'yes';
+        setStatus('Connected to an operator.');
+        break;
       case 'end':
-        if (!ui.handoff.hidden) {
+        if (ui.handoff.dataset.agent === 'yes') {
+          ui.handoff.querySelector('h2').textContent = 'The operator has ended the call';
+        } else if (!ui.handoff.hidden) {
           // No operator took the call in it (the desk cannot answer
           // in-app calls yet): the appeal stays with the operators.
           ui.handoff.querySelector('h2').textContent = 'Your appeal is with the operators';
