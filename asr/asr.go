@@ -99,6 +99,11 @@ const (
 	// silence passed). End is when speech stopped. The Final of the
 	// utterance follows right after.
 	SpeechEnd
+	// Pause reports a short break within speech (the VAD's Pause setting,
+	// shorter than its hangover): End is when speech stopped and Text the
+	// hypothesis so far. The utterance goes on unless the reader decides
+	// it is complete and calls Flush; speech may resume.
+	Pause
 )
 
 func (k Kind) String() string {
@@ -111,6 +116,8 @@ func (k Kind) String() string {
 		return "speech_start"
 	case SpeechEnd:
 		return "speech_end"
+	case Pause:
+		return "pause"
 	}
 	return "unknown"
 }
@@ -131,7 +138,7 @@ type Result struct {
 	// asked for with StreamConfig.Alternatives and the engine gives them.
 	Alternatives []Alternative
 	// Start and End bound the utterance (Final, Partial) or mark the event
-	// (SpeechStart at Start, SpeechEnd at End).
+	// (SpeechStart at Start, SpeechEnd and Pause at End).
 	Start, End time.Duration
 }
 

@@ -79,6 +79,7 @@ func NewStream(ctx context.Context, dec Decoder, cfg StreamConfig, opt StreamOpt
 	}
 	s.r.hangover = s.r.vad.Config().Hangover
 	s.r.minSpeech = s.r.vad.Config().MinSpeech
+	s.r.pause = s.r.vad.Config().Pause
 	s.r.results = s.results
 	s.r.ctx = ctx
 	go s.run()
@@ -241,7 +242,7 @@ type runner struct {
 	release func()
 	log     *slog.Logger
 
-	hangover, minSpeech time.Duration
+	hangover, minSpeech, pause time.Duration
 
 	rs       *audio.Resampler
 	inRate   int
@@ -318,6 +319,9 @@ func (r *runner) step(f audio.Frame) error {
 	}
 	if err := r.accept(pcm, f.Duration()); err != nil {
 		return err
+	}
+	if ev == audio.VADPause && r.inUtt {
+		return r.emit(Result{Kind: Pause, Text: r.dec.Partial(), End: max(r.now()-r.pause, r.uttStart), Confidence: -1}, true)
 	}
 	if ev == audio.VADSpeechEnd && r.inUtt {
 		if err := r.emit(Result{Kind: SpeechEnd, End: max(r.now()-r.hangover, r.uttStart), Confidence: -1}, true); err != nil {

@@ -413,3 +413,43 @@ func TestLimiter(t *testing.T) {
 		t.Errorf("acquire with cancelled context: %v", err)
 	}
 }
+
+func TestStreamPause(t *testing.T) {
+	pcm := speechWithPauses(t, time.Second, 2*time.Second)
+	vcfg := audio.DefaultVADConfig()
+	vcfg.Pause = 300 * time.Millisecond
+	s, err := NewStream(context.Background(), &fakeDecoder{}, StreamConfig{SampleRate: 16000}, StreamOptions{VAD: vcfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var rs []Result
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for r := range s.Results() {
+			rs = append(rs, r)
+		}
+	}()
+	for _, f := range audio.Split(pcm, 16000) {
+		if err := s.Write(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	var pause *Result
+	for i := range rs {
+		if rs[i].Kind == Pause && pause == nil {
+			pause = &rs[i]
+		}
+	}
+	if pause == nil {
+		t.Fatalf("no Pause result: %v", rs)
+	}
+	if pause.Text == "" || pause.End <= rs[0].Start {
+		t.Errorf("pause %+v: want the hypothesis and the end of speech", *pause)
+	}
+}

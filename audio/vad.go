@@ -21,6 +21,11 @@ type VADConfig struct {
 	// Hangover is how long the line must stay quiet after speech before
 	// VADSpeechEnd is reported; the bot uses it as end of utterance.
 	Hangover time.Duration
+	// Pause, when positive and shorter than Hangover, reports VADPause
+	// once per break in speech that lasts this long: a short pause after
+	// which a listener may decide the utterance is already complete.
+	// Zero never reports it.
+	Pause time.Duration
 }
 
 // DefaultVADConfig returns settings suited to telephone and app speech.
@@ -58,6 +63,7 @@ const (
 	VADNone        VADEvent = iota // no change
 	VADSpeechStart                 // speech began (MinSpeech ago)
 	VADSpeechEnd                   // speech ended (Hangover ago)
+	VADPause                       // speech paused (Pause ago), may resume
 )
 
 func (e VADEvent) String() string {
@@ -68,6 +74,8 @@ func (e VADEvent) String() string {
 		return "speech-start"
 	case VADSpeechEnd:
 		return "speech-end"
+	case VADPause:
+		return "pause"
 	default:
 		return "VADEvent(" + strconv.Itoa(int(e)) + ")"
 	}
@@ -176,8 +184,12 @@ func (v *VAD) Process(f Frame) VADEvent {
 		v.run = 0
 		return VADNone
 	}
+	prev := v.run
 	v.run += dur
 	if v.run < v.cfg.Hangover {
+		if p := v.cfg.Pause; p > 0 && prev < p && v.run >= p {
+			return VADPause
+		}
 		return VADNone
 	}
 	v.inSpeech, v.run = false, 0

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"slices"
@@ -246,6 +247,33 @@ func TestVADRealSpeech(t *testing.T) {
 		}
 		if absDur(me) > 100*time.Millisecond {
 			t.Errorf("%s: median end error %v, want within 5 frames", line, me)
+		}
+	}
+}
+
+func TestVADPause(t *testing.T) {
+	const rate = 8000
+	sil := make([]int16, rate/2) // 500 ms
+	pcm := append(append(append(append([]int16(nil), syllables(rate, 5)...), sil...), syllables(rate, 5)...), make([]int16, rate)...)
+	cfg := DefaultVADConfig()
+	cfg.Pause = 300 * time.Millisecond
+	got := runVAD(NewVAD(cfg), pcm, rate, 20*time.Millisecond)
+	var kinds []VADEvent
+	for _, e := range got {
+		kinds = append(kinds, e.event)
+	}
+	// A pause in the 500 ms gap (speech resumes), and one before the end.
+	want := []VADEvent{VADSpeechStart, VADPause, VADPause, VADSpeechEnd}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	if d := got[2].at - got[1].at; d < time.Second {
+		t.Errorf("pauses %v apart", d)
+	}
+	// Off by default.
+	for _, e := range runVAD(NewVAD(DefaultVADConfig()), pcm, rate, 20*time.Millisecond) {
+		if e.event == VADPause {
+			t.Fatal("VADPause without Pause set")
 		}
 	}
 }
