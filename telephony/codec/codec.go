@@ -37,6 +37,19 @@ type Codec interface {
 	Close() error
 }
 
+// EncoderSnapshotter is implemented by codecs whose encoder state can be
+// saved and put back (trivially for stateless ones). The media sender uses
+// it to find the cycle a stateful encoder settles into on silence, repeat
+// that cycle's payloads without running the encoder, and resume speech from
+// exactly the state the encoder would have reached, so the peer's decoder
+// never drifts from it.
+type EncoderSnapshotter interface {
+	// SaveEncoder appends the encoder's state to dst.
+	SaveEncoder(dst []byte) []byte
+	// RestoreEncoder puts back a state SaveEncoder returned.
+	RestoreEncoder(state []byte)
+}
+
 // Static payload types (RFC 3551).
 const (
 	PayloadPCMU uint8 = 0
@@ -102,6 +115,9 @@ func (c *g711) PayloadType() uint8 { return c.info.PayloadType }
 func (c *g711) ClockRate() int     { return c.info.ClockRate }
 func (c *g711) SampleRate() int    { return c.info.SampleRate }
 func (c *g711) Close() error       { return nil }
+
+func (c *g711) SaveEncoder(dst []byte) []byte { return dst }
+func (c *g711) RestoreEncoder([]byte)         {}
 
 func (c *g711) Encode(dst []byte, f audio.Frame) []byte { return c.enc(dst, f.Samples) }
 

@@ -5,6 +5,7 @@ package codec
 #include <stdint.h>
 #include <spandsp/telephony.h>
 #include <spandsp/g722.h>
+#include <spandsp/private/g722.h>
 */
 import "C"
 
@@ -58,6 +59,27 @@ func (c *g722) Encode(dst []byte, f audio.Frame) []byte {
 	k := C.g722_encode(c.enc, (*C.uint8_t)(unsafe.Pointer(&out[0])),
 		(*C.int16_t)(unsafe.Pointer(&f.Samples[0])), C.int(n))
 	return dst[:start+int(k)]
+}
+
+// SaveEncoder appends a copy of the encoder's C state (plain integers, no
+// pointers) to dst.
+func (c *g722) SaveEncoder(dst []byte) []byte {
+	c.encMu.Lock()
+	defer c.encMu.Unlock()
+	if c.enc == nil {
+		return dst
+	}
+	return append(dst, unsafe.Slice((*byte)(unsafe.Pointer(c.enc)), C.sizeof_g722_encode_state_t)...)
+}
+
+// RestoreEncoder puts back a state SaveEncoder returned.
+func (c *g722) RestoreEncoder(state []byte) {
+	c.encMu.Lock()
+	defer c.encMu.Unlock()
+	if c.enc == nil || len(state) != C.sizeof_g722_encode_state_t {
+		return
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(c.enc)), C.sizeof_g722_encode_state_t), state)
 }
 
 func (c *g722) Decode(dst []int16, payload []byte) audio.Frame {
