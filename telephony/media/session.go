@@ -5,11 +5,13 @@
 // nothing of them leaks out of this package: callers see audio.Frame and
 // Digit.
 //
-// Every session has four goroutines with one owner each: the RTP reader
-// (socket → jitter buffer, DTMF), the RTCP reader, the playout loop
+// Every session has two goroutines of its own: the RTP reader (socket →
+// jitter buffer, DTMF) and the RTCP reader. Its 20 ms work runs on a pacer
+// shared by many sessions (one loop per CPU, see pacer.go): the playout
 // (jitter buffer → decoder → ReadFrame) and the sender (WriteFrame queue →
-// encoder → socket, DTMF events, RTCP reports every few seconds). Close
-// stops and waits for all of them.
+// encoder → socket, DTMF events, RTCP reports every few seconds). While
+// nothing is queued the sender repeats a pre-encoded silent payload. Close
+// takes the session off its pacer and stops and waits for the readers.
 //
 // SRTP (SDES) is not implemented yet: the SIP layer refuses RTP/SAVP offers.
 package media
@@ -114,6 +116,10 @@ type Session struct {
 
 	lastPacket atomic.Int64 // unix nanos of the last RTP packet from the peer
 
+	pacer *pacer       // drives playout and sending every 20 ms; nil: not paced (tests)
+	po    playoutState // owned by the pacer
+	tx    txState      // owned by the pacer
+
 	wmu     sync.Mutex // guards WriteFrame's resampling state
 	pending []int16
 	resamp  *audio.Resampler
@@ -134,7 +140,10 @@ type rxStats struct {
 }
 
 // NewSession starts the media goroutines.
-func NewSession(cfg Config) (*Session, error) {
+func NewSession(cfg Config) (*Session, error) { return newSession(cfg, true) }
+
+// newSession with paced false leaves the 20 ms work (tick) to the caller.
+func newSession(cfg Config, paced bool) (*Session, error) {
 	if cfg.Codec == nil || cfg.RTP == nil || cfg.RTCP == nil {
 		return nil, errors.New("media: codec and sockets are required")
 	}
@@ -178,11 +187,14 @@ func NewSession(cfg Config) (*Session, error) {
 	s.dtmfRx.clock = s.clock
 	s.setRemoteLocked(cfg.Remote)
 	s.lastPacket.Store(time.Now().UnixNano())
-	s.wg.Add(4)
+	s.initTx()
+	s.wg.Add(2)
 	go s.readRTP()
 	go s.readRTCP()
-	go s.playout()
-	go s.send()
+	if paced {
+		s.pacer = pacerFor()
+		s.pacer.add(s)
+	}
 	return s, nil
 }
 
@@ -381,6 +393,9 @@ func (s *Session) lostLocked() int64 {
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
+		if s.pacer != nil {
+			s.pacer.remove(s) // no tick uses the sockets or the codec after this
+		}
 		s.cfg.RTP.Close()
 		s.cfg.RTCP.Close()
 		s.wg.Wait()
@@ -496,182 +511,261 @@ func (s *Session) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 	r.transit = transit
 }
 
-func (s *Session) playout() {
-	defer s.wg.Done()
-	t := time.NewTicker(audio.FrameDuration)
-	defer t.Stop()
-	var (
-		last     []int16
-		conceals int
-		pcm      []int16
-		payload  []byte
-	)
-	start := time.Now()
-	frames := 0
-	for {
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
+// playoutState is the playout's state between ticks (pacer goroutine only).
+type playoutState struct {
+	last     []int16
+	conceals int
+	pcm      []int16
+	payload  []byte
+}
+
+// txState is the sender's state between ticks (pacer goroutine only).
+type txState struct {
+	seq      uint16
+	ts       uint32
+	step     uint32
+	marker   bool
+	buf      []byte
+	pktBuf   []byte
+	silence  audio.Frame
+	nextRTCP time.Time
+
+	dtmf      *Digit
+	dtmfTS    uint32
+	dtmfDur   uint32
+	dtmfTotal uint32
+	dtmfEnds  int
+
+	// Cached silence: while nothing is queued the sender replays a
+	// recorded stretch of the encoder's own silence instead of running
+	// the encoder (see encodeAudio).
+	snap      codec.EncoderSnapshotter // nil: always encode
+	quiet     int                      // silent frames encoded live since the last speech
+	recStates [][]byte                 // encoder state before each recorded silent frame
+	recPays   [][]byte                 // the recorded frames' payloads
+	recN      int                      // frames recorded so far
+	useCached bool                     // replaying the recording
+	phase     int                      // next recorded frame to replay
+}
+
+const (
+	// silenceWarmup is how many silent frames the encoder runs live after
+	// speech before recording: G.722's adaptive step sizes decay to their
+	// floor in a few frames, so the recording is of settled idle noise.
+	silenceWarmup = 5
+	// silenceLoop is how many silent frames are recorded and replayed in
+	// a loop (G.722 has no short cycle on silence; G.711 needs one frame).
+	silenceLoop = 16
+)
+
+func (s *Session) initTx() {
+	tx := &s.tx
+	tx.seq = uint16(s.ssrc >> 7)
+	tx.ts = s.ssrc * 3
+	tx.step = uint32(s.clock / 50)
+	tx.marker = true
+	tx.pktBuf = make([]byte, 1500)
+	tx.silence = audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN)}
+	tx.nextRTCP = time.Now().Add(s.cfg.RTCPInterval / 2)
+	tx.snap, _ = s.codec.(codec.EncoderSnapshotter)
+}
+
+// encodeAudio appends the payload for f, or for silence when f is nil.
+//
+// After a few frames of silence the encoder's output is recorded for
+// silenceLoop frames together with its state before each, and from then on
+// the recording is replayed in a loop. When speech resumes at recorded
+// frame k, the encoder is put back into the state it had before frame k:
+// the state the peer's decoder, which has just decoded the recording up to
+// k once more, is nearly in, so speech resumes without a click or a
+// mismatch for the decoder to adapt away. Stateless codecs (G.711) record
+// one frame without warm-up.
+func (tx *txState) encodeAudio(c codec.Codec, dst []byte, f *audio.Frame) []byte {
+	if f != nil {
+		if tx.useCached {
+			tx.snap.RestoreEncoder(tx.recStates[tx.phase])
+			tx.useCached = false
 		}
-		// Catch up if the ticker dropped ticks under load, so the
-		// stream stays real time.
-		due := int(time.Since(start) / audio.FrameDuration)
-		for n := 0; frames < due && n < 5; n++ {
-			frames++
-			s.mu.Lock()
-			slot, st := s.jb.pop()
-			kind := slotKind(0)
-			if st == popPlay {
-				kind = slot.kind
-				payload = append(payload[:0], slot.payload...)
-			}
-			s.mu.Unlock()
-			var f audio.Frame
-			switch {
-			case st == popPlay && kind == kindAudio:
-				f = s.codec.Decode(pcm, payload)
-				pcm = f.Samples
-				last = append(last[:0], f.Samples...)
-				conceals = 0
-				f = f.Clone()
-			case st == popConceal && conceals < 3 && len(last) > 0:
-				// Packet loss concealment: repeat the last frame,
-				// fading, then fall back to silence.
-				conceals++
-				f = audio.Frame{Rate: s.rate, Samples: make([]int16, len(last))}
-				for i, v := range last {
-					f.Samples[i] = int16(int32(v) >> conceals)
-				}
-			default:
-				f = audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN)}
-			}
-			select {
-			case s.in <- f:
-			default:
-				// The reader is not keeping up: drop the oldest
-				// frame rather than fall behind real time.
-				select {
-				case <-s.in:
-				default:
-				}
-				s.in <- f
-				s.mu.Lock()
-				s.st.Overflow++
-				s.mu.Unlock()
-			}
+		tx.quiet, tx.recN = 0, 0
+		return c.Encode(dst, *f)
+	}
+	if tx.useCached {
+		dst = append(dst, tx.recPays[tx.phase]...)
+		tx.phase = (tx.phase + 1) % len(tx.recPays)
+		return dst
+	}
+	if tx.snap == nil {
+		return c.Encode(dst, tx.silence)
+	}
+	tx.quiet++
+	var state []byte
+	if tx.recN < len(tx.recStates) {
+		state = tx.recStates[tx.recN][:0]
+	}
+	state = tx.snap.SaveEncoder(state)
+	if tx.recPays == nil {
+		n := silenceLoop
+		if len(state) == 0 {
+			n = 1 // stateless
 		}
-		if due-frames > 5 {
-			frames = due // far behind (process stalled): skip, do not burst
-		}
+		tx.recStates, tx.recPays = make([][]byte, n), make([][]byte, n)
+	}
+	start := len(dst)
+	dst = c.Encode(dst, tx.silence)
+	if len(state) != 0 && tx.quiet <= silenceWarmup {
+		return dst
+	}
+	tx.recStates[tx.recN] = state
+	tx.recPays[tx.recN] = append(tx.recPays[tx.recN][:0], dst[start:]...)
+	tx.recN++
+	if tx.recN == len(tx.recPays) {
+		tx.useCached, tx.phase = true, 0
+	}
+	return dst
+}
+
+// tick runs n frame periods of the session: n frames of playout, n packets
+// (or RFC 4733 event packets) sent, and an RTCP report when one is due.
+// Only the pacer calls it, never concurrently for one session.
+func (s *Session) tick(now time.Time, n int) {
+	for range n {
+		s.playoutFrame()
+		s.sendFrame()
+	}
+	if now.After(s.tx.nextRTCP) {
+		s.tx.nextRTCP = now.Add(s.cfg.RTCPInterval)
+		s.sendRTCP(now, s.tx.ts)
 	}
 }
 
-func (s *Session) send() {
-	defer s.wg.Done()
-	t := time.NewTicker(audio.FrameDuration)
-	defer t.Stop()
-	var (
-		seq     = uint16(s.ssrc >> 7)
-		ts      = s.ssrc * 3
-		marker  = true
-		buf     []byte
-		pktBuf  = make([]byte, 1500)
-		silence = audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN)}
-		step    = uint32(s.clock / 50)
+// playoutFrame moves one frame from the jitter buffer through the decoder
+// to ReadFrame, with concealment or silence where there is no packet.
+func (s *Session) playoutFrame() {
+	po := &s.po
+	s.mu.Lock()
+	slot, st := s.jb.pop()
+	kind := slotKind(0)
+	if st == popPlay {
+		kind = slot.kind
+		po.payload = append(po.payload[:0], slot.payload...)
+	}
+	s.mu.Unlock()
+	var f audio.Frame
+	switch {
+	case st == popPlay && kind == kindAudio:
+		f = s.codec.Decode(po.pcm, po.payload)
+		po.pcm = f.Samples
+		po.last = append(po.last[:0], f.Samples...)
+		po.conceals = 0
+		f = f.Clone()
+	case st == popConceal && po.conceals < 3 && len(po.last) > 0:
+		// Packet loss concealment: repeat the last frame, fading, then
+		// fall back to silence.
+		po.conceals++
+		f = audio.Frame{Rate: s.rate, Samples: make([]int16, len(po.last))}
+		for i, v := range po.last {
+			f.Samples[i] = int16(int32(v) >> po.conceals)
+		}
+	default:
+		f = audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN)}
+	}
+	select {
+	case s.in <- f:
+		return
+	default:
+	}
+	// The reader is not keeping up: drop the oldest frame rather than
+	// fall behind real time.
+	select {
+	case <-s.in:
+	default:
+	}
+	select {
+	case s.in <- f:
+	default:
+	}
+	s.mu.Lock()
+	s.st.Overflow++
+	s.mu.Unlock()
+}
 
-		dtmf      *Digit
-		dtmfTS    uint32
-		dtmfDur   uint32
-		dtmfTotal uint32
-		dtmfEnds  int
-	)
-	start := time.Now()
-	frames := 0
-	nextRTCP := start.Add(s.cfg.RTCPInterval / 2)
-	for {
+// sendFrame sends the next 20 ms: a DTMF event packet while one plays, else
+// the next queued frame, else silence. The RTP timestamp advances every
+// frame whether or not a packet goes out; the sequence number with every
+// packet sent.
+func (s *Session) sendFrame() {
+	tx := &s.tx
+	s.mu.Lock()
+	dir, remote := s.dir, s.remote
+	s.mu.Unlock()
+	sending := dir.Sends() && remote.IsValid()
+
+	if tx.dtmf == nil {
 		select {
-		case <-s.done:
-			return
-		case <-t.C:
+		case d := <-s.dtmfQ:
+			tx.dtmf = &d
+			tx.dtmfTS, tx.dtmfDur, tx.dtmfEnds = tx.ts, 0, 0
+			tx.dtmfTotal = uint32(d.Duration.Seconds() * float64(s.clock))
+		default:
 		}
-		due := int(time.Since(start) / audio.FrameDuration)
-		if due-frames > 10 {
-			frames = due - 1 // stalled: do not burst a second of audio
+	}
+	var hdr rtp.Header
+	if tx.dtmf != nil {
+		// RFC 4733: one timestamp for the event, growing duration, three
+		// end packets for reliability.
+		code, _ := EventCode(tx.dtmf.Key)
+		first := tx.dtmfDur == 0
+		if tx.dtmfEnds == 0 {
+			tx.dtmfDur = min(tx.dtmfDur+tx.step, max(tx.dtmfTotal, tx.step))
 		}
-		for ; frames < due; frames++ {
+		ev := dtmfEvent{Code: code, Volume: 10, Duration: uint16(min(tx.dtmfDur, 0xffff))}
+		if tx.dtmfDur >= tx.dtmfTotal {
+			ev.End = true
+			tx.dtmfEnds++
+		}
+		tx.buf = ev.marshal(tx.buf[:0])
+		hdr = rtp.Header{Version: 2, PayloadType: s.cfg.DTMFPayloadType, SequenceNumber: tx.seq,
+			Timestamp: tx.dtmfTS, SSRC: s.ssrc, Marker: first}
+		if tx.dtmfEnds >= 3 {
+			tx.dtmf = nil
 			s.mu.Lock()
-			dir, remote := s.dir, s.remote
+			s.st.DTMFSent++
 			s.mu.Unlock()
-			sending := dir.Sends() && remote.IsValid()
-
-			if dtmf == nil {
-				select {
-				case d := <-s.dtmfQ:
-					dtmf = &d
-					dtmfTS, dtmfDur, dtmfEnds = ts, 0, 0
-					dtmfTotal = uint32(d.Duration.Seconds() * float64(s.clock))
-				default:
-				}
-			}
-			var hdr rtp.Header
-			if dtmf != nil {
-				// RFC 4733: one timestamp for the event, growing
-				// duration, three end packets for reliability.
-				code, _ := EventCode(dtmf.Key)
-				first := dtmfDur == 0
-				if dtmfEnds == 0 {
-					dtmfDur = min(dtmfDur+step, max(dtmfTotal, step))
-				}
-				ev := dtmfEvent{Code: code, Volume: 10, Duration: uint16(min(dtmfDur, 0xffff))}
-				if dtmfDur >= dtmfTotal {
-					ev.End = true
-					dtmfEnds++
-				}
-				buf = ev.marshal(buf[:0])
-				hdr = rtp.Header{Version: 2, PayloadType: s.cfg.DTMFPayloadType, SequenceNumber: seq,
-					Timestamp: dtmfTS, SSRC: s.ssrc, Marker: first}
-				if dtmfEnds >= 3 {
-					dtmf = nil
-					s.mu.Lock()
-					s.st.DTMFSent++
-					s.mu.Unlock()
-				}
-			} else {
-				f := silence
-				select {
-				case f = <-s.out:
-				default:
-				}
-				buf = s.codec.Encode(buf[:0], f)
-				hdr = rtp.Header{Version: 2, PayloadType: s.codec.PayloadType(), SequenceNumber: seq,
-					Timestamp: ts, SSRC: s.ssrc, Marker: marker}
-			}
-			ts += step
-			if !sending {
-				marker = true // next talk spurt starts with a marker
-				continue
-			}
-			pkt := rtp.Packet{Header: hdr, Payload: buf}
-			n, err := pkt.MarshalTo(pktBuf)
-			if err != nil {
-				continue
-			}
-			seq++
-			if hdr.PayloadType == s.codec.PayloadType() {
-				marker = false
-			}
-			if _, err := s.cfg.RTP.WriteToUDPAddrPort(pktBuf[:n], remote); err == nil {
-				s.mu.Lock()
-				s.st.PacketsSent++
-				s.st.BytesSent += uint64(len(buf))
-				s.mu.Unlock()
-			}
 		}
-		if now := time.Now(); now.After(nextRTCP) {
-			nextRTCP = now.Add(s.cfg.RTCPInterval)
-			s.sendRTCP(now, ts)
+	} else {
+		var f *audio.Frame
+		select {
+		case fr := <-s.out:
+			f = &fr
+		default:
 		}
+		if !sending {
+			tx.buf = tx.buf[:0] // nothing goes out: skip the encoder
+		} else {
+			tx.buf = tx.encodeAudio(s.codec, tx.buf[:0], f)
+		}
+		hdr = rtp.Header{Version: 2, PayloadType: s.codec.PayloadType(), SequenceNumber: tx.seq,
+			Timestamp: tx.ts, SSRC: s.ssrc, Marker: tx.marker}
+	}
+	tx.ts += tx.step
+	if !sending {
+		tx.marker = true // next talk spurt starts with a marker
+		return
+	}
+	pkt := rtp.Packet{Header: hdr, Payload: tx.buf}
+	n, err := pkt.MarshalTo(tx.pktBuf)
+	if err != nil {
+		return
+	}
+	tx.seq++
+	if hdr.PayloadType == s.codec.PayloadType() {
+		tx.marker = false
+	}
+	if _, err := s.cfg.RTP.WriteToUDPAddrPort(tx.pktBuf[:n], remote); err == nil {
+		s.mu.Lock()
+		s.st.PacketsSent++
+		s.st.BytesSent += uint64(len(tx.buf))
+		s.mu.Unlock()
 	}
 }
 
