@@ -40,6 +40,7 @@ func sections() []section {
 		{title: "Phone calls: media plumbing", run: benchSIPPlumbing},
 		{title: "Phone calls: full pipeline", run: benchSIPPipeline},
 		{title: "Phone calls: soak", run: benchSIPSoak},
+		{title: "In-app calls (WebRTC)", run: benchWebRTC},
 	}
 }
 
