@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hotline-ivr/hotline/appeal"
 	"github.com/hotline-ivr/hotline/appeal/webhook"
 	"github.com/hotline-ivr/hotline/auth"
 	"github.com/hotline-ivr/hotline/bot"
@@ -134,6 +135,16 @@ func mountAgentMedia(api *gin.RouterGroup, srv *webrtc.Server, center *handoff.C
 			return
 		}
 		id := c.Param("id")
+		// An agent quick to accept may be here while the bot is still
+		// telling the caller the wait: give the caller a moment to reach
+		// the hold, while the handoff is still this agent's voice call.
+		for wait := time.Now().Add(mediaHoldWait); !bridges.Waiting(id) && time.Now().Before(wait) && c.Request.Context().Err() == nil; {
+			v, _, err := center.Estimate(id)
+			if err != nil || v.Channel != appeal.Voice || v.State != handoff.Accepted || v.Agent != agent {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		if !bridges.Waiting(id) {
 			web.Problem(c, http.StatusConflict, "Caller not on the line", "the caller is not holding for this handoff (hung up, or not a voice call)")
 			return
@@ -177,6 +188,10 @@ func mountAgentMedia(api *gin.RouterGroup, srv *webrtc.Server, center *handoff.C
 		c.Status(http.StatusNoContent)
 	})
 }
+
+// mediaHoldWait is how long an agent's offer waits for the caller to
+// reach the hold (the bot finishing the wait message).
+var mediaHoldWait = 30 * time.Second
 
 func readLimited(c *gin.Context, n int64) ([]byte, error) {
 	return io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, n))

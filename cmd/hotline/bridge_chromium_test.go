@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hotline-ivr/hotline/internal/browsertest"
+)
+
+// TestBridgeInChromium: a caller on the /call/ page (Chromium's fake
+// microphone: a beep) presses 0; the agent's desk (another profile,
+// logged in and ready, the same fake microphone) shows the voice offer,
+// the agent accepts and the desk connects the audio; both pages play the
+// other side's audio (the remote stream advances with a level above
+// silence), the desk says connected and the call page says an operator
+// has joined.
+func TestBridgeInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short")
+	}
+	browser := browsertest.Start(t,
+		browsertest.WithFlag("use-fake-ui-for-media-stream", true),
+		browsertest.WithFlag("use-fake-device-for-media-stream", true),
+		browsertest.WithFlag("autoplay-policy", "no-user-gesture-required"))
+	const secret = "webhook-secret-0123456789"
+	hookURL, _ := webhookReceiver(t, secret)
+	dataDir := t.TempDir()
+	cfgPath := deskConfig(t, hookURL, secret)
+	addUser(t, cfgPath, dataDir, "anna", "agent")
+	base, logs := startServe(t, "--config", cfgPath, "--data", dataDir)
+
+	until := func(ctx context.Context, name, cond string, timeout time.Duration) {
+		t.Helper()
+		end := time.Now().Add(timeout)
+		var err error
+		for {
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")",
+				chromedp.WithPollingTimeout(time.Until(end)), chromedp.WithPollingInterval(50*time.Millisecond)))
+			if err == nil || !strings.Contains(err.Error(), "navigated") || time.Now().After(end) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("%s: waiting for %s: %v\npage:\n%s\nserver log:\n%s", name, cond, err, page, logs)
+		}
+	}
+	step := func(ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v\nserver log:\n%s", name, err, logs)
+		}
+	}
+	// playing reports how far the element's remote stream advanced in 3 s
+	// and its peak level.
+	playing := func(ctx context.Context, who, id string) {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(async () => {
+			const a = document.getElementById(%q);
+			const t0 = a.currentTime;
+			const ctx = new AudioContext();
+			const an = ctx.createAnalyser();
+			ctx.createMediaStreamSource(a.srcObject).connect(an);
+			const buf = new Float32Array(an.fftSize);
+			let peak = 0;
+			for (let i = 0; i < 30; i++) {
+				await new Promise(r => setTimeout(r, 100));
+				an.getFloatTimeDomainData(buf);
+				for (const v of buf) peak = Math.max(peak, Math.abs(v));
+			}
+			ctx.close();
+			return (a.currentTime - t0).toFixed(2) + ' ' + peak.toFixed(4);
+		})()`, id), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s audio: %v", who, err)
+		}
+		var adv, peak float64
+		if _, err := fmt.Sscan(got, &adv, &peak); err != nil || adv < 2 || peak <= 0.001 {
+			t.Errorf("%s: remote audio advanced %v s, peak %v (%q): want live audio", who, adv, peak, got)
+		}
+		t.Logf("%s hears the other side: advanced %.2f s, peak %.4f", who, adv, peak)
+	}
+
+	agent, _ := browser.NewProfile(t)
+	step(agent, "open the desk", chromedp.Navigate(base+"/desk/"), chromedp.WaitVisible(chromedp.ID("login-user")))
+	step(agent, "log in", chromedp.SendKeys(chromedp.ID("login-user"), "anna"),
+		chromedp.SendKeys(chromedp.ID("login-pass"), deskPassword), chromedp.Click(chromedp.ID("login-submit")))
+	until(agent, "desk connected", `location.pathname === '/desk/' && document.getElementById('conn').dataset.state === 'ok'`, 10*time.Second)
+	step(agent, "ready", chromedp.Click(chromedp.ID("btn-ready")))
+	until(agent, "state ready", `document.getElementById('my-state').textContent === 'ready'`, 5*time.Second)
+
+	caller, _ := browser.NewProfile(t)
+	step(caller, "open the call page", chromedp.Navigate(base+"/call/"), chromedp.WaitVisible(chromedp.ID("start")))
+	step(caller, "start the call", chromedp.Click(chromedp.ID("start")))
+	until(caller, "the greeting", `document.querySelector('#transcript li.bot') && !document.getElementById('keypad').disabled`, 30*time.Second)
+	step(caller, "press 0", chromedp.Click(chromedp.CSS(`#keypad button[data-digit="0"]`)))
+	until(caller, "the wait is shown", `!document.getElementById('handoff').hidden`, 30*time.Second)
+
+	until(agent, "voice offer", `!document.getElementById('offer').hidden && /voice/i.test(document.getElementById('offer-card').textContent)`, 20*time.Second)
+	step(agent, "accept", chromedp.Click(chromedp.ID("btn-accept")))
+	until(agent, "desk connected to the caller", `document.getElementById('voice-status').textContent === 'Connected to caller.'`, 30*time.Second)
+	until(caller, "operator joined", `/An operator has joined the call/.test(document.getElementById('handoff-text').textContent)`, 10*time.Second)
+	playing(agent, "agent", "voice-audio")
+	playing(caller, "caller", "remote")
+
+	step(caller, "caller hangs up", chromedp.Click(chromedp.ID("stop")))
+	until(agent, "desk sees the call end", `/call has ended/.test(document.getElementById('voice-status').textContent)`, 30*time.Second)
+}
