@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -57,6 +58,7 @@ type Handler struct {
 	noInput     time.Duration
 	origins     []string
 	configure   func(*bot.Config)
+	resume      atomic.Pointer[ResumeFunc]
 
 	ctx    context.Context // cancelled by Close: ends every chat
 	cancel context.CancelFunc
@@ -99,6 +101,41 @@ func WithOriginPatterns(p ...string) Option { return func(h *Handler) { h.origin
 // human-only topics).
 func WithSessionConfig(f func(*bot.Config)) Option { return func(h *Handler) { h.configure = f } }
 
+// Resume is a conversation carried over from another channel, e.g. an
+// in-app call the caller switched to the chat: the chat starts in its
+// language and shows its turns as history.
+type Resume struct {
+	Lang         string        `json:"lang,omitempty"`
+	AppealNumber string        `json:"appeal_number,omitempty"`
+	Turns        []HistoryTurn `json:"turns"`
+}
+
+// HistoryTurn is one turn of a resumed conversation; Speaker is "caller",
+// "bot" or "agent".
+type HistoryTurn struct {
+	At      time.Time `json:"at"`
+	Speaker string    `json:"speaker"`
+	Text    string    `json:"text"`
+}
+
+// ResumeFunc redeems a resume token (GET /chat/ws?resume=TOKEN); an error
+// means the token is unknown, used or expired.
+type ResumeFunc func(ctx context.Context, token string) (Resume, error)
+
+// WithResume lets chats start from a resume token (see SetResume).
+func WithResume(f ResumeFunc) Option { return func(h *Handler) { h.SetResume(f) } }
+
+// SetResume sets (or with nil clears) how resume tokens are redeemed; it
+// may be called while chats run. A chat opened with a token that does not
+// redeem gets an error frame (code "resume_expired") and starts afresh.
+func (h *Handler) SetResume(f ResumeFunc) {
+	if f == nil {
+		h.resume.Store(nil)
+		return
+	}
+	h.resume.Store(&f)
+}
+
 // New returns a handler whose sessions use deps.
 func New(deps bot.Deps, opts ...Option) *Handler {
 	h := &Handler{
@@ -139,17 +176,18 @@ func (h *Handler) Close() error {
 
 // message is one frame either way.
 type message struct {
-	Type           string `json:"type"`
-	Text           string `json:"text,omitempty"`
-	Digits         string `json:"digits,omitempty"`
-	Lang           string `json:"lang,omitempty"`
-	Code           string `json:"code,omitempty"`
-	Reason         string `json:"reason,omitempty"`
-	ConversationID string `json:"conversation_id,omitempty"`
-	AppealNumber   string `json:"appeal_number,omitempty"`
-	Queue          string `json:"queue,omitempty"`
-	WaitSeconds    int    `json:"wait_seconds,omitempty"`
-	InHours        *bool  `json:"in_hours,omitempty"`
+	Type           string        `json:"type"`
+	Text           string        `json:"text,omitempty"`
+	Digits         string        `json:"digits,omitempty"`
+	Lang           string        `json:"lang,omitempty"`
+	Code           string        `json:"code,omitempty"`
+	Reason         string        `json:"reason,omitempty"`
+	ConversationID string        `json:"conversation_id,omitempty"`
+	AppealNumber   string        `json:"appeal_number,omitempty"`
+	Queue          string        `json:"queue,omitempty"`
+	Turns          []HistoryTurn `json:"turns,omitempty"`
+	WaitSeconds    int           `json:"wait_seconds,omitempty"`
+	InHours        *bool         `json:"in_hours,omitempty"`
 }
 
 func (h *Handler) serve(c *gin.Context) {
@@ -181,6 +219,22 @@ func (h *Handler) serve(c *gin.Context) {
 	if lang != "ru" && lang != "en" {
 		lang = ""
 	}
+	var resumed *Resume
+	resumeFailed := false
+	if tok, f := c.Query("resume"), h.resume.Load(); tok != "" && f != nil {
+		rctx, cancel := context.WithTimeout(c.Request.Context(), 10*time.Second)
+		r, err := (*f)(rctx, tok)
+		cancel()
+		if err != nil {
+			h.log.Info("chat resume refused", "err", err)
+			resumeFailed = true
+		} else {
+			resumed = &r
+			if r.Lang == "ru" || r.Lang == "en" {
+				lang = r.Lang
+			}
+		}
+	}
 	cfg := bot.Config{Channel: bot.ChannelChat, Lang: lang, NoInput: h.noInput}
 	if h.configure != nil {
 		h.configure(&cfg)
@@ -191,7 +245,8 @@ func (h *Handler) serve(c *gin.Context) {
 		conn.Close(websocket.StatusInternalError, "session failed")
 		return
 	}
-	(&chatConn{h: h, conn: conn, sess: sess, lang: lang, log: h.log.With("conversation_id", sess.ID())}).run()
+	(&chatConn{h: h, conn: conn, sess: sess, lang: lang, log: h.log.With("conversation_id", sess.ID()),
+		resumed: resumed, resumeFailed: resumeFailed}).run()
 }
 
 // chatConn is one connection. Its handler goroutine reads; a writer
@@ -202,6 +257,10 @@ type chatConn struct {
 	conn *websocket.Conn
 	sess *bot.Session
 	log  *slog.Logger
+	// resumed is the history the chat continues; resumeFailed: the
+	// token did not redeem.
+	resumed      *Resume
+	resumeFailed bool
 
 	mu        sync.Mutex
 	lang      string
@@ -212,6 +271,11 @@ func (cc *chatConn) run() {
 	ctx, cancel := context.WithCancel(cc.h.ctx)
 	defer cancel()
 	cc.write(ctx, message{Type: "session", ConversationID: cc.sess.ID()})
+	if r := cc.resumed; r != nil {
+		cc.write(ctx, message{Type: "history", Lang: r.Lang, AppealNumber: r.AppealNumber, Turns: r.Turns})
+	} else if cc.resumeFailed {
+		cc.fail(ctx, "resume_expired")
+	}
 
 	var wg sync.WaitGroup
 	stopAgent := func() {}
@@ -335,6 +399,8 @@ var errorTexts = map[string][2]string{
 	"too_large":    {"Сообщение слишком длинное. Напишите, пожалуйста, короче.", "That message is too long. Please write a shorter one."},
 	"rate_limited": {"Вы пишете слишком часто. Подождите немного, пожалуйста.", "You are sending messages too fast. Please wait a moment."},
 	"bad_message":  {"Сообщение не распознано.", "The message was not understood."},
+	"resume_expired": {"Ссылка на продолжение разговора устарела или уже использована. Начинаем новый чат.",
+		"The link to continue the conversation has expired or was already used. Starting a new chat."},
 }
 
 func (cc *chatConn) fail(ctx context.Context, code string) {

@@ -7,14 +7,19 @@
           me: "Вы", agent: "Оператор", connecting: "Подключение…", online: "В сети",
           typing: "Бот печатает…", closed: "Чат завершён. Обновите страницу, чтобы начать заново.",
           lost: "Соединение потеряно. Обновите страницу.", handoff: "Передано оператору. Номер обращения: ",
-          log: "Сообщения", quick: "Быстрые ответы" },
+          log: "Сообщения", quick: "Быстрые ответы", history: "Разговор по телефону", caller: "Вы" },
     en: { title: "Hotline online chat", label: "Your message", send: "Send", bot: "Bot",
           me: "You", agent: "Operator", connecting: "Connecting…", online: "Online",
           typing: "The bot is typing…", closed: "The chat has ended. Reload the page to start again.",
           lost: "Connection lost. Please reload the page.", handoff: "Passed to an operator. Appeal number: ",
-          log: "Messages", quick: "Quick replies" }
+          log: "Messages", quick: "Quick replies", history: "Your call so far", caller: "You" }
   };
-  var lang = (new URLSearchParams(location.search).get("lang") || "").toLowerCase();
+  var params = new URLSearchParams(location.search);
+  var lang = (params.get("lang") || "").toLowerCase();
+  // ?resume=TOKEN continues an in-app call here (single use): drop it from
+  // the address so a reload does not try it again.
+  var resume = params.get("resume") || "";
+  if (resume) { params.delete("resume"); history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : "")); }
   if (lang !== "ru" && lang !== "en") { lang = ""; }
   var ui = lang || "ru";
   var $ = function (id) { return document.getElementById(id); };
@@ -35,10 +40,10 @@
   function add(kind, text) {
     var li = document.createElement("li");
     li.className = kind;
-    if (kind === "bot" || kind === "me" || kind === "agent") {
+    if (kind === "bot" || kind === "me" || kind === "agent" || /^history /.test(kind)) {
       var who = document.createElement("span");
       who.className = "who";
-      who.textContent = t(kind);
+      who.textContent = t(kind.replace(/^history /, ""));
       li.appendChild(who);
     }
     var body = document.createElement("span");
@@ -58,7 +63,8 @@
 
   var proto = location.protocol === "https:" ? "wss:" : "ws:";
   var base = location.pathname.replace(/\/chat\/?.*$/, "");
-  var ws = new WebSocket(proto + "//" + location.host + base + "/api/v1/chat/ws" + (lang ? "?lang=" + lang : ""));
+  var ws = new WebSocket(proto + "//" + location.host + base + "/api/v1/chat/ws" +
+    (lang || resume ? "?" + new URLSearchParams(Object.assign(lang ? { lang: lang } : {}, resume ? { resume: resume } : {})) : ""));
   localize();
   setStatus(t("connecting"));
 
@@ -74,6 +80,14 @@
       case "reply":
         if (greeted && (m.lang === "ru" || m.lang === "en") && m.lang !== ui) { ui = m.lang; localize(); }
         add("bot", m.text || "");
+        break;
+      case "history":
+        if (m.lang === "ru" || m.lang === "en") { ui = m.lang; greeted = true; localize(); }
+        add("system", t("history"));
+        (m.turns || []).forEach(function (tr) {
+          var who = tr.speaker === "caller" ? "caller" : tr.speaker === "agent" ? "agent" : "bot";
+          add("history " + who, tr.text || "");
+        });
         break;
       case "typing": setStatus(t("typing")); break;
       case "listening": greeted = true; setStatus(t("online")); break;
