@@ -245,7 +245,7 @@ func (d *dialog) flush(ctx context.Context) {
 	d.arm()
 	// Lang tells a voice channel which recogniser to listen with; it is
 	// empty while the caller has not chosen a language.
-	d.s.emit(Event{Kind: EventReplyEnd, Lang: d.lang})
+	d.s.emit(Event{Kind: EventReplyEnd, Lang: d.lang, Expect: d.expect()})
 }
 
 // arm (re)starts the no-input timer; an agent's chat has none.

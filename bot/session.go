@@ -89,6 +89,10 @@ type Event struct {
 	// NoBargeIn (EventReply) asks a voice channel to play the reply whole
 	// even if the caller speaks over it: the recording notice.
 	NoBargeIn bool
+	// Expect (EventReplyEnd) is what the bot has just asked for, an
+	// Expect* value: a voice channel uses it to judge whether the
+	// caller's answer is complete at a short pause.
+	Expect string
 }
 
 // End reasons.

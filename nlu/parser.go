@@ -159,7 +159,7 @@ func (p *Parser) Parse(ctx context.Context, text string, hint Hint) (Result, err
 		checkAppeal(r.Slots, p.validate)
 	}
 
-	if p.llm != nil && r.Confidence < p.llm.cfg.Threshold {
+	if p.llm != nil && !hint.Quick && r.Confidence < p.llm.cfg.Threshold {
 		p.refineWithLLM(ctx, &r, text, cands)
 	}
 	p.log.Debug("parsed", "result", r)

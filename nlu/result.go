@@ -43,6 +43,10 @@ const (
 type Hint struct {
 	Lang   string // the conversation's language so far; used when the text does not tell
 	Expect string // what the bot just asked for: an Expect* constant, or ""
+	// Quick skips the LLM for an unsure utterance: a probe on the
+	// latency path (is this partial a complete request?) that must not
+	// wait for a model call.
+	Quick bool
 }
 
 // Candidate is one knowledge-base article found for an utterance.
