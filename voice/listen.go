@@ -1,11 +1,14 @@
 package voice
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotline-ivr/hotline/asr"
@@ -20,6 +23,8 @@ type heard struct {
 	res  asr.Result
 	// loud/quiet: the confirmation VAD saw sustained speech start / end.
 	loud, quiet bool
+	// A res of kind Pause comes only when the listener found the turn
+	// complete at it and asked the stream for the final now.
 	// at is when the listener saw it; audioAt is the wall-clock time of
 	// the audio instant the result refers to (End for SpeechEnd and
 	// Final, Start otherwise).
@@ -38,8 +43,41 @@ type listener struct {
 	confirm time.Duration
 	echo    *outLevel
 	margin  float64 // dB; negative: no echo gate
+	// complete decides at a Pause whether to end the turn early; nil
+	// always waits for the hangover.
+	complete Completer
+	expect   atomic.Pointer[string] // what the bot asked for last (bot.Expect*)
+	flushes  chan int               // stream generations to finalise now (buffer 1)
 
 	gen int
+}
+
+// setExpect records what the bot has just asked for.
+func (l *listener) setExpect(e string) { l.expect.Store(&e) }
+
+func (l *listener) expecting() string {
+	if p := l.expect.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// early decides at a pause whether the caller's turn is already complete.
+func (l *listener) early(partial string) bool {
+	if l.complete == nil || l.flushes == nil || strings.TrimSpace(partial) == "" {
+		return false
+	}
+	return l.complete(partial, l.expecting())
+}
+
+// requestFlush asks the run loop (the stream's writer) to finalise stream
+// gen now. The pump must not call Flush itself: the stream may be waiting
+// for the pump to take a result while its queue is full.
+func (l *listener) requestFlush(gen int) {
+	select {
+	case l.flushes <- gen:
+	default: // one is pending already
+	}
 }
 
 // setLang asks for a language switch; a pending request is replaced.
@@ -75,6 +113,12 @@ func (l *listener) run(ctx context.Context, lang string, chosen bool) {
 		select {
 		case <-ctx.Done():
 			return
+		case gen := <-l.flushes:
+			if cur != nil && cur.gen == gen {
+				if err := cur.st.Flush(); err != nil && !errors.Is(err, asr.ErrClosed) {
+					l.log.Warn("early end of turn failed", "err", err)
+				}
+			}
 		case lg := <-l.langs:
 			if cur != nil && cur.lang == lg {
 				continue
@@ -171,7 +215,7 @@ func (l *listener) openLang(ctx context.Context, lang string) (*listenStream, er
 	}
 	l.gen++
 	s := &listenStream{lang: lang, gen: l.gen, st: st, done: make(chan struct{})}
-	go s.pump(ctx, l.out, l.now)
+	go s.pump(ctx, l)
 	l.log.Info("listening", "lang", lang)
 	return s, nil
 }
@@ -227,16 +271,31 @@ func (s *listenStream) wallAt(d time.Duration) time.Time {
 	return s.marks[0].wall
 }
 
-func (s *listenStream) pump(ctx context.Context, out chan<- heard, now func() time.Time) {
+func (s *listenStream) pump(ctx context.Context, l *listener) {
 	defer close(s.done)
+	var partial string // the utterance's latest hypothesis
 	for r := range s.st.Results() {
 		at := r.Start
-		if r.Kind == asr.SpeechEnd || r.Kind == asr.Final {
+		switch r.Kind {
+		case asr.SpeechEnd, asr.Final, asr.Pause:
 			at = r.End
 		}
-		h := heard{gen: s.gen, lang: s.lang, res: r, at: now(), audioAt: s.wallAt(at)}
+		switch r.Kind {
+		case asr.Partial:
+			partial = r.Text
+		case asr.Final, asr.SpeechStart:
+			partial = ""
+		case asr.Pause:
+			text := cmp.Or(strings.TrimSpace(r.Text), partial)
+			if !l.early(text) {
+				continue // wait for the hangover, or for more speech
+			}
+			r.Text = text
+			l.requestFlush(s.gen)
+		}
+		h := heard{gen: s.gen, lang: s.lang, res: r, at: l.now(), audioAt: s.wallAt(at)}
 		select {
-		case out <- h:
+		case l.out <- h:
 		case <-ctx.Done():
 			return
 		}

@@ -91,7 +91,8 @@ func Run(ctx context.Context, conn Conn, deps Deps, cfg Config) (Result, error) 
 	botC := make(chan bot.Event, 16)
 	echo := &outLevel{}
 	lis := &listener{log: log.With("component", "asr"), recs: deps.Recognizers, now: cfg.Now, frames: frames,
-		langs: make(chan string, 1), out: heardC, confirm: cfg.BargeInConfirm, echo: echo, margin: cfg.EchoMargin}
+		langs: make(chan string, 1), out: heardC, confirm: cfg.BargeInConfirm, echo: echo, margin: cfg.EchoMargin,
+		complete: deps.Completer, flushes: make(chan int, 1)}
 	spk := &speaker{log: log.With("component", "tts"), conn: conn, synth: deps.Synth, now: cfg.Now, rate: cfg.Rate,
 		voice: cfg.Voices, speed: cfg.Speed, queue: make(chan *item, 256), out: playedC, level: echo}
 	listenLang, chosen := cfg.Bot.Lang, cfg.Bot.Lang != ""
@@ -305,6 +306,7 @@ func (c *controller) onBot(ev bot.Event) {
 		case <-c.ctx.Done():
 		}
 	case bot.EventReplyEnd:
+		c.lis.setExpect(ev.Expect)
 		c.awaitDone = true
 		if ev.Lang != "" && ev.Lang != c.lang {
 			c.lang = ev.Lang
@@ -468,7 +470,9 @@ func (c *controller) onHeard(h heard) {
 		}
 		c.emit(Event{Type: EventPartial, Text: r.Text, Lang: h.lang})
 		c.send(bot.Input{Kind: bot.InputPartial, Text: r.Text})
-	case asr.SpeechEnd:
+	case asr.SpeechEnd, asr.Pause:
+		// A Pause comes only when the listener ended the turn at it
+		// (early endpointing): speech ended there, the final follows.
 		c.speechEnd = h
 	case asr.Final:
 		text := strings.TrimSpace(r.Text)
@@ -490,6 +494,10 @@ func (c *controller) onHeard(h heard) {
 		c.bargeIn("final")
 		tr := Turn{Input: text, Lang: h.lang, BargeIn: barged, sent: c.cfg.Now()}
 		if !end.at.IsZero() {
+			tr.EndedBy = EndedByHangover
+			if end.res.Kind == asr.Pause {
+				tr.EndedBy = EndedByEarly
+			}
 			tr.EndOfSpeech = end.audioAt
 			tr.Endpointing = end.at.Sub(end.audioAt)
 			tr.Recognition = h.at.Sub(end.at)

@@ -69,6 +69,11 @@ type Deps struct {
 	Bot bot.Deps
 	// Log gets call_id added; nil discards.
 	Log *slog.Logger
+	// Completer, when set, ends a spoken turn at a short pause (the
+	// recognisers' VAD Pause, asr.vad.early_endpoint) if what was said so
+	// far is complete (UnderstandingCompleter); nil, or recognisers
+	// without a Pause setting, always wait for the VAD's hangover.
+	Completer Completer
 }
 
 // Transfer modes for a handoff: how the channel should hand the caller
@@ -230,6 +235,10 @@ type Turn struct {
 	// Endpointing: end of speech until the recogniser decided the
 	// utterance was over (mostly the VAD's hangover of silence).
 	Endpointing time.Duration
+	// EndedBy says what ended a spoken turn: EndedByHangover (the VAD's
+	// hangover of silence) or EndedByEarly (a short pause after what the
+	// Completer found complete); empty for keys, text and flushed input.
+	EndedBy string
 	// Recognition: that decision until the final result.
 	Recognition time.Duration
 	// Understanding: the input sent to the bot until its first reply.
