@@ -72,6 +72,10 @@ type VAD struct {
 	ThresholdDB float64       `yaml:"threshold_db"`
 	MinSpeech   time.Duration `yaml:"min_speech"`
 	Hangover    time.Duration `yaml:"hangover"`
+	// EarlyEndpoint ends a caller's turn after this short pause when what
+	// was said is complete (a whole question, a valid number, yes/no);
+	// otherwise the turn waits for Hangover. 0 disables it.
+	EarlyEndpoint time.Duration `yaml:"early_endpoint"`
 }
 
 // Default returns the embedded defaults.
@@ -176,6 +180,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ASR.VAD.Hangover < 100*time.Millisecond || c.ASR.VAD.Hangover > 10*time.Second {
 		bad("asr.vad.hangover", "must be between 100ms and 10s, got %s", c.ASR.VAD.Hangover)
+	}
+	if e := c.ASR.VAD.EarlyEndpoint; e != 0 && (e < 100*time.Millisecond || e >= c.ASR.VAD.Hangover) {
+		bad("asr.vad.early_endpoint", "must be 0 (off) or at least 100ms and below asr.vad.hangover (%s), got %s", c.ASR.VAD.Hangover, e)
 	}
 	c.validateAppeals(bad)
 	c.validateBot(bad)

@@ -65,6 +65,8 @@ func TestInvalidConfigsSayWhatIsWrong(t *testing.T) {
 		{"bad engine", "asr:\n  engine: whisper\n", nil, `asr.engine: "whisper" is not one of vosk, sphinx`},
 		{"bad addr", "http:\n  addr: localhost\n", nil, `http.addr`},
 		{"bad duration", "asr:\n  vad:\n    hangover: soon\n", nil, "line 3: cannot unmarshal !!str `soon` into time.Duration"},
+		{"early endpoint not below hangover", "asr:\n  vad:\n    hangover: 500ms\n    early_endpoint: 500ms\n", nil, "asr.vad.early_endpoint"},
+		{"early endpoint too short", "asr:\n  vad:\n    early_endpoint: 20ms\n", nil, "asr.vad.early_endpoint"},
 		{"several at once", "asr:\n  max_streams: 0\nlog:\n  level: loud\n", nil, "asr.max_streams"},
 		{"unknown env", "", []string{"HOTLINE_HTTP_PORT=80"}, "HOTLINE_HTTP_PORT does not name a setting"},
 		{"bad env value", "", []string{"HOTLINE_ASR_MAX_STREAMS=many"}, "not a whole number"},
@@ -154,5 +156,15 @@ func TestAppealsQueuesDeskInvalid(t *testing.T) {
 				t.Errorf("message %q does not mention %q", err, tt.wantMsg)
 			}
 		})
+	}
+}
+
+func TestEarlyEndpoint(t *testing.T) {
+	if e := Default().ASR.VAD.EarlyEndpoint; e != 300*time.Millisecond {
+		t.Errorf("default asr.vad.early_endpoint = %s, want 300ms", e)
+	}
+	c, err := Load(writeFile(t, "asr:\n  vad:\n    early_endpoint: 0s\n"), nil)
+	if err != nil || c.ASR.VAD.EarlyEndpoint != 0 {
+		t.Errorf("early_endpoint 0 (off): %v, %v", c, err)
 	}
 }

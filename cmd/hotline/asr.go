@@ -22,6 +22,9 @@ func vadConfig(cfg *config.Config) audio.VADConfig {
 	v.ThresholdDB = cfg.ASR.VAD.ThresholdDB
 	v.MinSpeech = cfg.ASR.VAD.MinSpeech
 	v.Hangover = cfg.ASR.VAD.Hangover
+	// A stream reports a short pause; voice ends the turn there when
+	// what was said is complete (botStack.voiceDeps' Completer).
+	v.Pause = cfg.ASR.VAD.EarlyEndpoint
 	return v
 }
 

@@ -102,16 +102,12 @@ func startPhone(ctx context.Context, cfg *config.Config, srv *web.Server, st *ca
 		opts = append(opts, calls.WithCallbacks(callbackRequests{svc: ap.Service, center: ap.Center}))
 	}
 	opts = append(opts, links.options()...)
-	h, err := calls.New(voice.Deps{
-		Recognizers: func(lang string) (asr.Recognizer, error) {
-			if r, ok := recs[lang]; ok {
-				return r, nil
-			}
-			return nil, fmt.Errorf("%w: %s", voice.ErrNoRecognizer, lang)
-		},
-		Synth: synth,
-		Bot:   bs.Deps,
-	}, bs.VoiceConfig, opts...)
+	h, err := calls.New(bs.voiceDeps(func(lang string) (asr.Recognizer, error) {
+		if r, ok := recs[lang]; ok {
+			return r, nil
+		}
+		return nil, fmt.Errorf("%w: %s", voice.ErrNoRecognizer, lang)
+	}, synth), bs.VoiceConfig, opts...)
 	if err != nil {
 		return nil, err
 	}

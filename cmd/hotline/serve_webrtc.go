@@ -74,7 +74,7 @@ func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts
 		opts = append(opts, calls.WithStore(st))
 	}
 	opts = append(opts, links.options()...)
-	h, err := calls.New(voice.Deps{Recognizers: a.recs.get, Synth: synth, Bot: bs.Deps}, bs.VoiceConfig, opts...)
+	h, err := calls.New(bs.voiceDeps(a.recs.get, synth), bs.VoiceConfig, opts...)
 	if err != nil {
 		return nil, err
 	}
