@@ -7,11 +7,12 @@
 //
 // Every session has two goroutines of its own: the RTP reader (socket →
 // jitter buffer, DTMF) and the RTCP reader. Its 20 ms work runs on a pacer
-// shared by many sessions (one loop per CPU, see pacer.go): the playout
-// (jitter buffer → decoder → ReadFrame) and the sender (WriteFrame queue →
-// encoder → socket, DTMF events, RTCP reports every few seconds). While
-// nothing is queued the sender repeats a pre-encoded silent payload. Close
-// takes the session off its pacer and stops and waits for the readers.
+// shared by many sessions (a couple of loops per CPU, see pacer.go): the
+// sender (WriteFrame queue → encoder → socket, DTMF events, RTCP reports
+// every few seconds) and the playout (jitter buffer → decoder →
+// ReadFrame). While nothing is queued the sender replays a recording of
+// the encoder's own silence instead of encoding it. Close takes the
+// session off its pacer and stops and waits for the readers.
 //
 // SRTP (SDES) is not implemented yet: the SIP layer refuses RTP/SAVP offers.
 package media
@@ -626,12 +627,18 @@ func (tx *txState) encodeAudio(c codec.Codec, dst []byte, f *audio.Frame) []byte
 
 // tick runs n frame periods of the session: n frames of playout, n packets
 // (or RFC 4733 event packets) sent, and an RTCP report when one is due.
-// Only the pacer calls it, never concurrently for one session.
+// The pacer does the same in its own order; tick, sendFrame, playoutFrame
+// and rtcpTick are never called concurrently for one session.
 func (s *Session) tick(now time.Time, n int) {
 	for range n {
-		s.playoutFrame()
 		s.sendFrame()
+		s.playoutFrame()
 	}
+	s.rtcpTick(now)
+}
+
+// rtcpTick sends an RTCP report when one is due.
+func (s *Session) rtcpTick(now time.Time) {
 	if now.After(s.tx.nextRTCP) {
 		s.tx.nextRTCP = now.Add(s.cfg.RTCPInterval)
 		s.sendRTCP(now, s.tx.ts)
