@@ -90,6 +90,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 		defer app.Close() // like the phone: calls end before the bot and appeals stop
+		mountCallToChat(srv.API(), app, callStore, bs.Chat, log.With("component", "webrtc"))
 	} else {
 		log.Info("in-app calls over WebRTC are off (webrtc.enabled: false)")
 	}
