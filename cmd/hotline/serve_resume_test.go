@@ -46,7 +46,6 @@ func TestCallToChat(t *testing.T) {
 	}
 	caller.waitEvent("reply", 30*time.Second)
 	// The greeting (the recording notice) plays whole: type once it is over.
-	// once it is over.
 	start := caller.mark()
 	eventually(t, 60*time.Second, "the greeting to end", func() bool {
 		s := caller.since(start)
