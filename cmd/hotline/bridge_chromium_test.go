@@ -114,3 +114,54 @@ func TestBridgeInChromium(t *testing.T) {
 	step(caller, "caller hangs up", chromedp.Click(chromedp.ID("stop")))
 	until(agent, "desk sees the call end", `/call has ended/.test(document.getElementById('voice-status').textContent)`, 30*time.Second)
 }
+
+// TestCallToChatInChromium: on the /call/ page the caller types a
+// question, then presses "Switch to text chat": the call ends, the chat
+// page opens with the call's turns as history (the token gone from the
+// address) and the bot goes on there.
+func TestCallToChatInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short")
+	}
+	browser := browsertest.Start(t,
+		browsertest.WithFlag("use-fake-ui-for-media-stream", true),
+		browsertest.WithFlag("use-fake-device-for-media-stream", true),
+		browsertest.WithFlag("autoplay-policy", "no-user-gesture-required"))
+	base, logs := startServe(t)
+	ctx, _ := browser.NewProfile(t)
+	until := func(name, cond string, timeout time.Duration) {
+		t.Helper()
+		end := time.Now().Add(timeout)
+		var err error
+		for {
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")",
+				chromedp.WithPollingTimeout(time.Until(end)), chromedp.WithPollingInterval(50*time.Millisecond)))
+			if err == nil || !strings.Contains(err.Error(), "navigated") || time.Now().After(end) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText`))
+			t.Fatalf("%s: %v\npage:\n%s\nserver log:\n%s", name, err, page, logs)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/call/"), chromedp.WaitVisible(chromedp.ID("start")),
+		chromedp.Click(chromedp.ID("start"))); err != nil {
+		t.Fatal(err)
+	}
+	until("the greeting", `document.querySelector('#transcript li.bot') && !document.getElementById('to-chat').disabled`, 30*time.Second)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("text"), "What are the operator hours?"),
+		chromedp.Click(chromedp.ID("send"))); err != nil {
+		t.Fatal(err)
+	}
+	until("the typed turn", `[...document.querySelectorAll('#transcript li.bot')].length >= 2`, 30*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("to-chat"))); err != nil {
+		t.Fatal(err)
+	}
+	until("the chat with the call's history", `location.pathname === '/chat/' && !location.search.includes('resume') &&
+		[...document.querySelectorAll('#log li.history')].some(li => li.textContent.includes('What are the operator hours?')) &&
+		document.querySelectorAll('#log li.bot').length > 0`, 30*time.Second)
+	got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('log').innerText`))
+	t.Logf("chat:\n%s", got)
+}

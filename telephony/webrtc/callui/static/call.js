@@ -6,7 +6,7 @@
     status: $('status'), error: $('error'), start: $('start'), stop: $('stop'), level: $('level'),
     langs: $('langs'), keypad: $('keypad'), transcript: $('transcript'), partial: $('partial'),
     answer: $('answer'), handoff: $('handoff'), handoffText: $('handoff-text'), typed: $('typed'),
-    text: $('text'), send: $('send'), remote: $('remote'),
+    text: $('text'), send: $('send'), remote: $('remote'), toChat: $('to-chat'),
   };
   let call = null; // {pc, dc, mic, token, location, ctx, timer}
 
@@ -18,6 +18,7 @@
   function setActive(on) {
     ui.start.disabled = on;
     ui.stop.disabled = !on;
+    ui.toChat.disabled = !on;
     ui.langs.disabled = !on;
     ui.keypad.disabled = !on;
     ui.text.disabled = !on;
@@ -203,7 +204,27 @@
     if (c.mic) c.mic.getTracks().forEach((t) => t.stop());
   }
 
+  // The server ends the call and gives a single-use token for the chat,
+  // which opens with this conversation as its history.
+  async function toChat() {
+    const c = call;
+    if (!c || !c.location) return;
+    ui.toChat.disabled = true;
+    setStatus('Moving the conversation to the text chat…');
+    try {
+      const r = await fetch(c.location + '/chat', { method: 'POST', headers: { Authorization: 'Bearer ' + c.token } });
+      if (!r.ok) throw new Error(await problemText(r));
+      const j = await r.json();
+      finish(false);
+      location.assign(j.chat_url);
+    } catch (e) {
+      showError('Could not switch to the chat: ' + e.message);
+      if (call) ui.toChat.disabled = false;
+    }
+  }
+
   ui.start.addEventListener('click', start);
+  ui.toChat.addEventListener('click', toChat);
   ui.stop.addEventListener('click', () => { finish(true); setStatus('You ended the call.'); });
   for (const b of document.querySelectorAll('[data-digit]')) {
     b.addEventListener('click', () => send({ type: 'dtmf', digit: b.dataset.digit }));
