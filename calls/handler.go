@@ -27,6 +27,9 @@ type CallInfo struct {
 	// Lang preselects the conversation's language ("ru", "en"); empty
 	// asks the caller (DTMF 1/2 or speech).
 	Lang string
+	// User is who placed an in-app call (the call token's subject: a
+	// username, an app, or "anonymous:…"); empty for SIP.
+	User string
 }
 
 // Transferer is a call that can be handed over blindly (SIP REFER);
@@ -58,6 +61,28 @@ type Callbacks interface {
 	RequestCallback(ctx context.Context, h voice.Handoff, callerPhone string) (number string, err error)
 }
 
+// CallbackRequest is a callback request with what the call knows: an
+// in-app caller may have no phone number (Phone ""), and is then answered
+// through the app or portal from the appeal, which carries the call's
+// transcript and the user.
+type CallbackRequest struct {
+	Handoff    voice.Handoff
+	Phone      string // the caller id, else the number the bot collected; may be ""
+	Channel    string // CallInfo.Channel
+	User       string // CallInfo.User
+	Transcript []bot.Turn
+}
+
+// CallbackRequester is a Callbacks that takes the whole request; the
+// handler prefers it to RequestCallback.
+type CallbackRequester interface {
+	RequestCallbackFor(ctx context.Context, r CallbackRequest) (number string, err error)
+}
+
+// EventCallback tells the caller's screen a callback appeal was
+// registered (AppealNumber) after no operator could be reached.
+const EventCallback = "callback"
+
 // AppealHeader carries the appeal number on a REFER (and, embedded in
 // the Refer-To URI, on the caller's INVITE to the queue).
 const AppealHeader = "X-Hotline-Appeal"
@@ -88,6 +113,14 @@ type Handler struct {
 	maxHold         time.Duration
 	holdEvery       time.Duration
 	onEnd           func(Call)
+	handoffPhone    func(handoffID string) string
+}
+
+// WithHandoffPhone gives the phone number the bot collected during a
+// call (the handoff's "phone" slot; "" when none), used for a callback
+// when the channel has no caller id (in-app calls).
+func WithHandoffPhone(f func(handoffID string) string) Option {
+	return func(h *Handler) { h.handoffPhone = f }
 }
 
 // WithBridges keeps callers handed to a queue without a REFER address on
@@ -209,7 +242,7 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 		}
 	}
 	if res.Handoff != nil {
-		rec.Handoff = h.handoff(ctx, conn, info, cfg, *res.Handoff, emit, log)
+		rec.Handoff = h.handoffWith(ctx, conn, info, cfg, *res.Handoff, res.Transcript, emit, log)
 		rec.Reason = rec.Handoff.Outcome
 		rec.AppealNumber = res.Handoff.AppealNumber
 	}
@@ -243,6 +276,19 @@ func (h *Handler) Handle(ctx context.Context, conn voice.Conn, info CallInfo) er
 // been played by the bot already.
 func (h *Handler) handoff(ctx context.Context, conn voice.Conn, info CallInfo, cfg voice.Config, ho voice.Handoff,
 	emit func(voice.Event), log *slog.Logger) *HandoffRecord {
+	return h.handoffWith(ctx, conn, info, cfg, ho, nil, emit, log)
+}
+
+// handoffWith is handoff with the call's transcript for a callback
+// appeal.
+func (h *Handler) handoffWith(ctx context.Context, conn voice.Conn, info CallInfo, cfg voice.Config, ho voice.Handoff,
+	transcript []bot.Turn, emit func(voice.Event), log *slog.Logger) *HandoffRecord {
+	// The number the bot collected is read now: after a long hold the
+	// handoff may have left the queue.
+	phone := info.From
+	if phone == "" && h.handoffPhone != nil && ho.HandoffID != "" {
+		phone = h.handoffPhone(ho.HandoffID)
+	}
 	r := &HandoffRecord{Queue: ho.Queue, Mode: ho.Mode, HandoffID: ho.HandoffID, EstimatedWaitS: int(ho.EstimatedWait / time.Second)}
 	if emit == nil {
 		emit = func(voice.Event) {}
@@ -296,7 +342,14 @@ func (h *Handler) handoff(ctx context.Context, conn voice.Conn, info CallInfo, c
 		}
 		return r
 	}
-	number, err := h.callbacks.RequestCallback(context.WithoutCancel(ctx), ho, info.From)
+	var number string
+	var err error
+	if cr, ok := h.callbacks.(CallbackRequester); ok {
+		number, err = cr.RequestCallbackFor(context.WithoutCancel(ctx), CallbackRequest{Handoff: ho, Phone: phone,
+			Channel: info.Channel, User: info.User, Transcript: transcript})
+	} else {
+		number, err = h.callbacks.RequestCallback(context.WithoutCancel(ctx), ho, phone)
+	}
 	if err != nil {
 		log.Error("callback request failed", "error", err)
 		h.say(ctx, conn, cfg, lang, text(lang, msgNoOperator))
@@ -306,7 +359,15 @@ func (h *Handler) handoff(ctx context.Context, conn voice.Conn, info CallInfo, c
 		return r
 	}
 	r.CallbackAppeal, r.Outcome = number, OutcomeCallback
-	h.say(ctx, conn, cfg, lang, fmt.Sprintf(text(lang, msgCallback), number))
+	log.Info("callback registered", "appeal", number, "queue", ho.Queue, "phone_known", phone != "")
+	emit(voice.Event{Type: EventCallback, Lang: lang, Queue: ho.Queue, AppealNumber: number})
+	msg := msgCallback
+	if phone == "" && info.Channel == "webrtc" {
+		// No number to call: the operator answers through the app or
+		// portal (SIP callers without a caller id keep the old prompt).
+		msg = msgCallbackApp
+	}
+	h.say(ctx, conn, cfg, lang, fmt.Sprintf(text(lang, msg), number))
 	return r
 }
 
