@@ -1154,10 +1154,16 @@ func (d *dialog) request(number, why string) HandoffRequest {
 	if intent == "" {
 		intent = IntentOperator
 	}
+	slots := map[string]string{}
+	if d.phone != "" {
+		// The number the caller gave: a call without a caller id (in-app)
+		// is called back on it when no operator can take it.
+		slots[SlotPhone] = d.phone
+	}
 	return HandoffRequest{
 		ConversationID: d.s.cfg.ID, AppealNumber: number, Channel: d.s.cfg.Channel, Lang: d.langOr(),
 		Queue: queue, Intent: intent, Reason: why, Transcript: d.s.Transcript(), Attempts: d.tried,
-		Slots: map[string]string{},
+		Slots: slots,
 	}
 }
 
