@@ -50,6 +50,7 @@ const (
 type segment struct {
 	lang, text string
 	fixed      bool
+	article    string // the knowledge-base article the text answers from
 }
 
 // dialog is the state machine. Only the session's goroutine touches it.
@@ -221,13 +222,16 @@ func (d *dialog) flush(ctx context.Context) {
 	if len(d.out) > 0 {
 		var all []string
 		for i := 0; i < len(d.out); {
-			j, texts := i, []string(nil)
+			j, texts, article := i, []string(nil), ""
 			for j < len(d.out) && d.out[j].lang == d.out[i].lang && d.out[j].fixed == d.out[i].fixed {
 				texts = append(texts, d.out[j].text)
+				if article == "" {
+					article = d.out[j].article
+				}
 				j++
 			}
 			text := strings.Join(texts, " ")
-			d.s.emit(Event{Kind: EventReply, Text: text, Lang: d.out[i].lang, NoBargeIn: d.out[i].fixed})
+			d.s.emit(Event{Kind: EventReply, Text: text, Lang: d.out[i].lang, NoBargeIn: d.out[i].fixed, ArticleID: article})
 			all = append(all, text)
 			i = j
 		}
@@ -902,7 +906,9 @@ func (d *dialog) answer(a Article) {
 	if a.Queue != "" {
 		d.queue = a.Queue
 	}
-	d.say(a.Spoken)
+	if t := joinSay(a.Spoken); t != "" {
+		d.out = append(d.out, segment{lang: d.langOr(), text: t, article: a.ID})
+	}
 	d.ask(stAnswered)
 }
 

@@ -89,6 +89,9 @@ type Event struct {
 	// NoBargeIn (EventReply) asks a voice channel to play the reply whole
 	// even if the caller speaks over it: the recording notice.
 	NoBargeIn bool
+	// ArticleID (EventReply) is the knowledge-base article the reply
+	// answers from, in Lang; empty for the bot's own prompts.
+	ArticleID string
 	// Expect (EventReplyEnd) is what the bot has just asked for, an
 	// Expect* value: a voice channel uses it to judge whether the
 	// caller's answer is complete at a short pause.

@@ -71,6 +71,26 @@ func TestFAQAnswerHelpedThenGoodbye(t *testing.T) {
 	}
 }
 
+// TestFAQReplyCarriesArticleID: the reply that answers from an article
+// names it (and its language) so that a screen can link to it; the
+// bot's own prompts name none.
+func TestFAQReplyCarriesArticleID(t *testing.T) {
+	h := newHarness(t, chat(true))
+	h.turn()
+	if ev, _ := h.last(EventReply); ev.ArticleID != "" {
+		t.Errorf("greeting reply %+v: want no article id", ev)
+	}
+	contains(t, h.say("Когда работают операторы?"), "с 8:00 до 20:00")
+	ev, ok := h.last(EventReply)
+	if !ok || ev.ArticleID != "operator-hours-overview" || ev.Lang != "ru" || !strings.Contains(ev.Text, "с 8:00 до 20:00") {
+		t.Fatalf("answer reply %+v: want article operator-hours-overview in ru", ev)
+	}
+	h.say("да")
+	if ev, _ := h.last(EventReply); ev.ArticleID != "" {
+		t.Errorf("follow-up reply %+v: want no article id", ev)
+	}
+}
+
 func TestClarificationOffersTwoTopics(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
