@@ -60,9 +60,11 @@ func TestTypedTextAndEvents(t *testing.T) {
 	log.waitFor(t, 5*time.Second, func(ev voice.Event) bool {
 		return ev.Type == voice.EventFinal && ev.Typed && ev.Text == "What are the operator hours?"
 	})
-	log.waitFor(t, 20*time.Second, func(ev voice.Event) bool {
+	if a := log.waitFor(t, 20*time.Second, func(ev voice.Event) bool {
 		return ev.Type == voice.EventReply && strings.Contains(ev.Text, "operators work")
-	})
+	}); a.ArticleID == "" || a.Lang != "en" {
+		t.Errorf("answer event %+v: want the article id in en", a)
+	}
 	c.conn.key("0")
 	h := log.waitFor(t, 30*time.Second, func(ev voice.Event) bool { return ev.Type == voice.EventHandoff })
 	if h.Queue == "" || len(h.AppealNumber) != 10 {

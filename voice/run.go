@@ -294,7 +294,7 @@ func (c *controller) onBot(ev bot.Event) {
 		if it.lang == "" {
 			it.lang = c.langOr()
 		}
-		c.emit(Event{Type: EventReply, Text: ev.Text, Lang: it.lang})
+		c.emit(Event{Type: EventReply, Text: ev.Text, Lang: it.lang, ArticleID: ev.ArticleID})
 		if t := c.pendingTurn; t >= 0 && c.res.Turns[t].Reply == "" {
 			c.res.Turns[t].Reply = ev.Text
 			c.res.Turns[t].Understanding = now.Sub(c.res.Turns[t].sentAt())

@@ -151,6 +151,9 @@ type Event struct {
 	Lang string `json:"lang,omitempty"`
 	// Typed marks a final that the caller typed.
 	Typed bool `json:"typed,omitempty"`
+	// ArticleID (reply): the knowledge-base article the reply answers
+	// from, in Lang; the page /kb/{lang}/{article_id} shows it.
+	ArticleID string `json:"article_id,omitempty"`
 	// Handoff: the queue, the appeal number and the estimated wait.
 	Queue                string `json:"queue,omitempty"`
 	AppealNumber         string `json:"appeal_number,omitempty"`
