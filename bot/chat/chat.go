@@ -180,6 +180,7 @@ type message struct {
 	Text           string        `json:"text,omitempty"`
 	Digits         string        `json:"digits,omitempty"`
 	Lang           string        `json:"lang,omitempty"`
+	ArticleID      string        `json:"article_id,omitempty"` // reply: the article it answers from
 	Code           string        `json:"code,omitempty"`
 	Reason         string        `json:"reason,omitempty"`
 	ConversationID string        `json:"conversation_id,omitempty"`
@@ -423,7 +424,7 @@ func (cc *chatConn) event(ctx context.Context, ev bot.Event) {
 	}
 	switch ev.Kind {
 	case bot.EventReply:
-		cc.write(ctx, message{Type: "reply", Text: ev.Text, Lang: ev.Lang})
+		cc.write(ctx, message{Type: "reply", Text: ev.Text, Lang: ev.Lang, ArticleID: ev.ArticleID})
 	case bot.EventReplyEnd:
 		cc.write(ctx, message{Type: "listening"})
 	case bot.EventAgent:
