@@ -44,5 +44,6 @@ func mountKnowledge(ctx context.Context, cfg *config.Config, db *sql.DB, srv *we
 	auth.RegisterUI(srv.Router())
 	kbapi.Register(api, kb, au, kbapi.WithLogger(log.With("component", "kbapi")), kbapi.WithSpeaker(speech))
 	kbapi.RegisterUI(srv.Router())
+	kbapi.RegisterPublic(srv.Router(), kb) // /kb/:lang/:id, linked from the bot's answers
 	return kb, au, nil
 }

@@ -67,6 +67,7 @@ func newEnvWith(t *testing.T, apiOpts []Option, kbOpts ...knowledge.Option) *env
 	au.Register(api)
 	Register(api, kb, au, append([]Option{WithLogger(quiet)}, apiOpts...)...)
 	RegisterUI(ws.Router())
+	RegisterPublic(ws.Router(), kb)
 	auth.RegisterUI(ws.Router())
 	srv := httptest.NewServer(ws.Router())
 	t.Cleanup(srv.Close)
