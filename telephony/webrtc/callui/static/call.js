@@ -100,6 +100,18 @@
         const p = document.createElement('p');
         p.textContent = ev.text;
         ui.answer.replaceChildren(p);
+        if (ev.article_id) {
+          // The answer came from a knowledge-base article: link its page.
+          const a = document.createElement('a');
+          a.href = '/kb/' + encodeURIComponent(ev.lang || 'ru') + '/' + encodeURIComponent(ev.article_id);
+          a.target = '_blank';
+          a.rel = 'noopener';
+          a.className = 'article-link';
+          a.textContent = 'Read the article';
+          const q = document.createElement('p');
+          q.append(a);
+          ui.answer.append(q);
+        }
         break;
       }
       case 'handoff': {
