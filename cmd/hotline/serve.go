@@ -85,7 +85,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		log.Info("phone calls over SIP are off (sip.enabled: false or --sip \"\")")
 	}
 	if cfg.WebRTC.Enabled {
-		app, err := startWebRTC(cfg, srv, callStore, sp.Cache, bs, au, links, log)
+		app, err := startWebRTC(cfg, srv, callStore, sp.Cache, bs, au, ap, links, log)
 		if err != nil {
 			return err
 		}

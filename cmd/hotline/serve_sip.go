@@ -12,6 +12,7 @@ import (
 	"github.com/hotline-ivr/hotline/appeal"
 	"github.com/hotline-ivr/hotline/asr"
 	"github.com/hotline-ivr/hotline/auth"
+	"github.com/hotline-ivr/hotline/bot/adapters"
 	"github.com/hotline-ivr/hotline/calls"
 	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/handoff"
@@ -199,15 +200,40 @@ type callbackRequests struct {
 }
 
 func (c callbackRequests) RequestCallback(ctx context.Context, h voice.Handoff, phone string) (string, error) {
+	return c.RequestCallbackFor(ctx, calls.CallbackRequest{Handoff: h, Phone: phone})
+}
+
+// RequestCallbackFor registers the callback appeal with the call's
+// transcript. An in-app caller without a phone number gets an appeal
+// with no contact phone that names the user: the operator answers it
+// through the app or portal.
+func (c callbackRequests) RequestCallbackFor(ctx context.Context, r calls.CallbackRequest) (string, error) {
+	h, phone := r.Handoff, r.Phone
 	if h.HandoffID != "" && c.center != nil {
 		_ = c.center.Cancel(h.HandoffID) // may be gone already (the agent declined, it timed out)
 	}
 	subject := "Callback: the call could not be transferred to an operator"
+	if r.Channel == "webrtc" {
+		subject = "Callback: the in-app call could not be transferred to an operator"
+		if phone == "" {
+			subject += "; no phone number: answer through the app or portal"
+		}
+	}
 	if h.AppealNumber != "" {
 		subject += " (appeal " + h.AppealNumber + ")"
 	}
-	ap, _, err := c.svc.Create(ctx, appeal.NewAppeal{Channel: appeal.Callback, Lang: h.Lang, Queue: h.Queue,
-		Intent: "callback", Subject: subject, Contact: appeal.Contact{Phone: phone}, Actor: "bot"}, "")
+	na := appeal.NewAppeal{Channel: appeal.Callback, Lang: h.Lang, Queue: h.Queue,
+		Intent: "callback", Subject: subject, Contact: appeal.Contact{Phone: phone}, Actor: "bot"}
+	if len(r.Transcript) > 0 {
+		na.Transcript = adapters.Turns(r.Transcript)
+	}
+	if r.Channel != "" && r.Channel != "sip" {
+		na.Slots = map[string]string{"call_channel": r.Channel}
+		if r.User != "" {
+			na.Slots["call_user"] = r.User
+		}
+	}
+	ap, _, err := c.svc.Create(ctx, na, "")
 	if err != nil {
 		return "", fmt.Errorf("callback appeal for %s: %w", redact.Digits(phone), err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hotline-ivr/hotline/appeal"
 	"github.com/hotline-ivr/hotline/asr"
 	"github.com/hotline-ivr/hotline/auth"
+	"github.com/hotline-ivr/hotline/bot"
 	"github.com/hotline-ivr/hotline/calls"
 	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/telephony/webrtc"
@@ -53,7 +54,7 @@ func (a *inApp) Close() error {
 // /call/. Calls run through calls.Handler (recorded with st when it is
 // not nil) with the live events on the call's data channel.
 func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts.Synthesizer, bs *botStack,
-	au *auth.Service, links *callLinks, log *slog.Logger) (*inApp, error) {
+	au *auth.Service, ap *appeals, links *callLinks, log *slog.Logger) (*inApp, error) {
 	w := cfg.WebRTC
 	wlog := log.With("component", "webrtc")
 	secret := w.TokenSecret
@@ -73,6 +74,7 @@ func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts
 	if st != nil {
 		opts = append(opts, calls.WithStore(st))
 	}
+	opts = append(opts, inAppCallbacks(ap)...)
 	opts = append(opts, links.options()...)
 	h, err := calls.New(bs.voiceDeps(a.recs.get, synth), bs.VoiceConfig, opts...)
 	if err != nil {
@@ -92,7 +94,8 @@ func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts
 	a.Server, err = webrtc.New(webrtc.HandlerFunc(func(ctx context.Context, c *webrtc.Call) error {
 		a.active.Store(c.ID, c)
 		defer a.active.Delete(c.ID)
-		return h.Handle(ctx, c, calls.CallInfo{ID: c.ID, Channel: "webrtc", Codec: c.Codec(), Rate: c.SampleRate()})
+		return h.Handle(ctx, c, calls.CallInfo{ID: c.ID, Channel: "webrtc", Codec: c.Codec(), Rate: c.SampleRate(),
+			User: c.Subject})
 	}), wopts...)
 	if err != nil {
 		return nil, err
@@ -108,6 +111,28 @@ func startWebRTC(cfg *config.Config, srv *web.Server, st *calls.Store, synth tts
 	wlog.Info("in-app calls over WebRTC", "page", "/call/", "ice_servers", len(w.ICEServers), "anonymous", w.Anonymous,
 		"max_calls", w.MaxCalls)
 	return a, nil
+}
+
+// inAppCallbacks are the options that give an in-app caller no operator
+// could take (max hold, failed handoff) a callback appeal in the same
+// queue, as SIP callers get: on the phone number the bot collected during
+// the call (the handoff's phone slot), else answered through the app or
+// portal. Users have no phone number on their account.
+func inAppCallbacks(ap *appeals) []calls.Option {
+	if ap == nil || ap.Service == nil {
+		return nil
+	}
+	opts := []calls.Option{calls.WithCallbacks(callbackRequests{svc: ap.Service, center: ap.Center})}
+	if center := ap.Center; center != nil {
+		opts = append(opts, calls.WithHandoffPhone(func(id string) string {
+			v, err := center.Get(id)
+			if err != nil {
+				return ""
+			}
+			return v.Slots[bot.SlotPhone]
+		}))
+	}
+	return opts
 }
 
 // tune gives a WebRTC call's pipeline its live events and typed text.
