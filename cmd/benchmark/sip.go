@@ -215,15 +215,11 @@ func cpuPct(a, b procSample) float64 {
 
 // benchSIPPlumbing: "Phone calls: media plumbing".
 func benchSIPPlumbing(ctx context.Context, b *bench, w io.Writer) error {
-	dir, err := os.MkdirTemp("", "hotline-bench-sip-")
+	dir, bin, cleanup, err := loadToolDir(ctx, "hotline-bench-sip-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := loadTool(ctx, dir)
-	if err != nil {
-		return err
-	}
+	defer cleanup()
 	loop, err := callerLoop(dir)
 	if err != nil {
 		return err
@@ -416,15 +412,11 @@ func msOf(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/1e6
 // eSpeak behind the TTS cache, the embedded nlu and knowledge base,
 // appeals in SQLite, the handoff center.
 func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
-	dir, err := os.MkdirTemp("", "hotline-bench-sipfull-")
+	dir, bin, cleanup, err := loadToolDir(ctx, "hotline-bench-sipfull-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := loadTool(ctx, dir)
-	if err != nil {
-		return err
-	}
+	defer cleanup()
 	const questionText = "What are the operator hours?"
 	question, err := renderQuestion(ctx, dir, questionText)
 	if err != nil {
@@ -465,44 +457,17 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 		recs[k] = rec
 	}
 	var active atomic.Pointer[sphinx.Engine]
-	es, err := espeak.New()
+	// As hotline serve wires it: only engines with a VAD Pause end turns early.
+	stack, closeStack, err := newCallStack(ctx, dir, func() asr.Recognizer { return active.Load() },
+		func(deps bot.Deps) voice.Completer {
+			return voice.UnderstandingCompleter(voice.CompleterConfig{Understander: deps.Understander,
+				ValidAppeal: func(s string) bool { return appeal.ValidNumber(s) == nil }})
+		})
 	if err != nil {
 		return err
 	}
-	defer es.Close()
-	synth := tts.NewCache(es, tts.WithCacheBytes(64<<20))
-	deps, closeDeps, err := benchBotDeps(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeDeps()
-	db, err := store.Open(filepath.Join(dir, "calls.db"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	callStore, err := calls.OpenStore(ctx, db)
-	if err != nil {
-		return err
-	}
-	h, err := calls.New(voice.Deps{
-		Recognizers: func(lang string) (asr.Recognizer, error) {
-			if lang == "en" {
-				return active.Load(), nil
-			}
-			return nil, fmt.Errorf("%w: %s (no Vosk model here)", voice.ErrNoRecognizer, lang)
-		},
-		Synth: synth,
-		Bot:   deps,
-		// As hotline serve wires it: only engines with a VAD Pause end turns early.
-		Completer: voice.UnderstandingCompleter(voice.CompleterConfig{Understander: deps.Understander,
-			ValidAppeal: func(s string) bool { return appeal.ValidNumber(s) == nil }}),
-	}, func(id, phone string) bot.Config {
-		return bot.Config{ID: id, CallerPhone: phone, NoInput: 30 * time.Second}
-	}, calls.WithStore(callStore))
-	if err != nil {
-		return err
-	}
+	defer closeStack()
+	h, callStore := stack.h, stack.store
 	var st serverStats
 	inner := calls.SIPHandler(h)
 	handler := sip.HandlerFunc(func(ctx context.Context, c *sip.Call) error {
@@ -548,21 +513,8 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 		stn := st.snapshot()
 		// CPU per call over the time calls were up (the run's wall time).
 		cpu := 100 * float64(z.cpu-a.cpu) / float64(z.at.Sub(a.at)) / float64(max(s.Answered, 1))
-		p50 := func(f func(calls.Turn) int64) string {
-			var ds []time.Duration
-			for _, t := range turns {
-				ds = append(ds, time.Duration(f(t))*time.Millisecond)
-			}
-			return msOf(sipload.Percentile(ds, 50))
-		}
-		fmt.Fprintf(w, "| %d | %s/s | %s | %d | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d | %.0f%% | %d / %d |\n",
-			n, lv.rate, endpoint, s.Answered, msOf(s.V2VP50), msOf(s.V2VP95),
-			p50(func(t calls.Turn) int64 { return t.VoiceToVoiceMs }),
-			p50(func(t calls.Turn) int64 { return t.EndpointingMs }),
-			p50(func(t calls.Turn) int64 { return t.RecognitionMs }),
-			p50(func(t calls.Turn) int64 { return t.UnderstandingMs }),
-			p50(func(t calls.Turn) int64 { return t.WaitingMs }),
-			p50(func(t calls.Turn) int64 { return t.SynthesisMs }),
+		fmt.Fprintf(w, "| %d | %s/s | %s | %d | %s / %s | %s | %d/%d | %.0f%% | %d / %d |\n",
+			n, lv.rate, endpoint, s.Answered, msOf(s.V2VP50), msOf(s.V2VP95), turnColumns(turns),
 			right, len(turns), cpu, stn.concealed-st0.concealed, stn.drop-st0.drop)
 		b.log.Info("pipeline", "calls", n, "rate", lv.rate, "hangover", lv.hangover, "early", lv.early, "answered", s.Answered, "v2v_p50", s.V2VP50, "v2v_p95", s.V2VP95, "err", s.FirstErr)
 		if s.Failed > 0 {
@@ -671,15 +623,11 @@ func spokenTurns(ctx context.Context, s *calls.Store, since time.Time) ([]calls.
 // server at a steady rate; the process's goroutines, descriptors and
 // memory before, in the middle and after show whether calls leak.
 func benchSIPSoak(ctx context.Context, b *bench, w io.Writer) error {
-	dir, err := os.MkdirTemp("", "hotline-bench-soak-")
+	dir, bin, cleanup, err := loadToolDir(ctx, "hotline-bench-soak-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := loadTool(ctx, dir)
-	if err != nil {
-		return err
-	}
+	defer cleanup()
 	p := &plumbing{}
 	addr, stop, err := serveSIP(ctx, p, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -22,14 +22,10 @@ import (
 	"github.com/hotline-ivr/hotline/asr"
 	"github.com/hotline-ivr/hotline/asr/sphinx"
 	"github.com/hotline-ivr/hotline/audio"
-	"github.com/hotline-ivr/hotline/bot"
 	"github.com/hotline-ivr/hotline/calls"
 	"github.com/hotline-ivr/hotline/internal/rtcclient"
 	"github.com/hotline-ivr/hotline/internal/sipload"
-	"github.com/hotline-ivr/hotline/store"
 	"github.com/hotline-ivr/hotline/telephony/webrtc"
-	"github.com/hotline-ivr/hotline/tts"
-	"github.com/hotline-ivr/hotline/tts/espeak"
 	"github.com/hotline-ivr/hotline/voice"
 )
 
@@ -112,26 +108,6 @@ func rtcPipeline(ctx context.Context, b *bench, w io.Writer, dir string) error {
 		return err
 	}
 	defer rec.Close()
-	es, err := espeak.New()
-	if err != nil {
-		return err
-	}
-	defer es.Close()
-	synth := tts.NewCache(es, tts.WithCacheBytes(64<<20))
-	deps, closeDeps, err := benchBotDeps(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer closeDeps()
-	db, err := store.Open(filepath.Join(dir, "calls.db"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	callStore, err := calls.OpenStore(ctx, db)
-	if err != nil {
-		return err
-	}
 	// As cmd/hotline wires in-app calls: live events on the data
 	// channel, typed text, no echo gate (the browser cancels echo).
 	var active sync.Map
@@ -145,21 +121,12 @@ func rtcPipeline(ctx context.Context, b *bench, w io.Writer, dir string) error {
 		cfg.Text = c.Text()
 		cfg.OnEvent = func(ev voice.Event) { _ = c.SendEvent(ev) }
 	}
-	h, err := calls.New(voice.Deps{
-		Recognizers: func(lang string) (asr.Recognizer, error) {
-			if lang == "en" {
-				return rec, nil
-			}
-			return nil, fmt.Errorf("%w: %s (no Vosk model here)", voice.ErrNoRecognizer, lang)
-		},
-		Synth: synth,
-		Bot:   deps,
-	}, func(id, phone string) bot.Config {
-		return bot.Config{ID: id, CallerPhone: phone, NoInput: 30 * time.Second}
-	}, calls.WithStore(callStore), calls.WithVoiceConfig(tune))
+	stack, closeStack, err := newCallStack(ctx, dir, func() asr.Recognizer { return rec }, nil, calls.WithVoiceConfig(tune))
 	if err != nil {
 		return err
 	}
+	defer closeStack()
+	h, callStore := stack.h, stack.store
 	base, _, stop, err := serveRTC(webrtc.HandlerFunc(func(ctx context.Context, c *webrtc.Call) error {
 		active.Store(c.ID, c)
 		defer active.Delete(c.ID)
@@ -252,21 +219,8 @@ func rtcPipeline(ctx context.Context, b *bench, w io.Writer, dir string) error {
 		if err != nil {
 			return err
 		}
-		p50 := func(f func(calls.Turn) int64) string {
-			var ds []time.Duration
-			for _, t := range turns {
-				ds = append(ds, time.Duration(f(t))*time.Millisecond)
-			}
-			return msOf(sipload.Percentile(ds, 50))
-		}
-		fmt.Fprintf(w, "| %d | %d | %s / %s | %s | %s | %s | %s | %s | %s | %d/%d |\n", n, len(v2v),
-			msOf(sipload.Percentile(v2v, 50)), msOf(sipload.Percentile(v2v, 95)),
-			p50(func(t calls.Turn) int64 { return t.VoiceToVoiceMs }),
-			p50(func(t calls.Turn) int64 { return t.EndpointingMs }),
-			p50(func(t calls.Turn) int64 { return t.RecognitionMs }),
-			p50(func(t calls.Turn) int64 { return t.UnderstandingMs }),
-			p50(func(t calls.Turn) int64 { return t.WaitingMs }),
-			p50(func(t calls.Turn) int64 { return t.SynthesisMs }),
+		fmt.Fprintf(w, "| %d | %d | %s / %s | %s | %d/%d |\n", n, len(v2v),
+			msOf(sipload.Percentile(v2v, 50)), msOf(sipload.Percentile(v2v, 95)), turnColumns(turns),
 			right, len(turns))
 		if firstErr != nil {
 			fmt.Fprintf(w, "\n%d of %d callers not measured: %v\n\n", n-len(v2v), n, firstErr)
