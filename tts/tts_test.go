@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,52 +112,6 @@ func TestRequestErrors(t *testing.T) {
 		if !errors.Is(err, c.want) {
 			t.Errorf("%.20q/%s/%d: err %v, want %v", c.req.Text, c.req.Lang, c.req.Rate, err, c.want)
 		}
-	}
-}
-
-// TestCancelWithinOneFrame: after cancellation no further frame is
-// delivered and the stream's goroutine ends promptly.
-func TestCancelWithinOneFrame(t *testing.T) {
-	before := runtime.NumGoroutine()
-	e := &fakeEngine{delay: time.Millisecond}
-	for _, byClose := range []bool{false, true} {
-		ctx, cancel := context.WithCancel(context.Background())
-		st, err := e.Synthesize(ctx, Request{Text: strings.Repeat("word ", 200), Lang: "en", Rate: 8000})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 5 {
-			if _, err := st.ReadFrame(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		start := time.Now()
-		if byClose {
-			st.Close()
-		} else {
-			cancel()
-		}
-		if _, err := st.ReadFrame(); err == nil {
-			t.Fatal("frame delivered after cancellation")
-		}
-		st.Close() // waits for the goroutine; idempotent
-		st.Close()
-		if d := time.Since(start); d > audio.FrameDuration {
-			t.Errorf("stopping took %v, more than one frame", d)
-		}
-		cancel()
-	}
-	waitGoroutines(t, before)
-}
-
-func waitGoroutines(t *testing.T, want int) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for runtime.NumGoroutine() > want && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > want {
-		t.Errorf("%d goroutines left, want ≤ %d", n, want)
 	}
 }
 

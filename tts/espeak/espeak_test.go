@@ -13,26 +13,13 @@ import (
 
 func newEngine(t *testing.T, opts ...Option) *Engine {
 	t.Helper()
-	e, err := New(opts...)
-	if err != nil {
-		t.Fatalf("eSpeak NG is needed (Debian espeak-ng, libespeak-ng-dev; make setup): %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
+	return ttstest.Open(t, "eSpeak NG is needed (Debian espeak-ng, libespeak-ng-dev; make setup)", func() (*Engine, error) { return New(opts...) })
 }
 
-func TestPlausible(t *testing.T) {
-	ttstest.CheckPlausible(t, newEngine(t), tts.LangRU, tts.LangEN)
-}
-
-func TestCancel(t *testing.T) {
-	ttstest.CheckCancel(t, newEngine(t), tts.LangRU)
-}
-
-func TestConcurrent(t *testing.T) {
-	e := newEngine(t)
-	ttstest.CheckConcurrent(t, e, tts.LangEN, 6)
-	ttstest.CheckConcurrent(t, e, tts.LangRU, 6)
+// TestEngine: plausible renders, cancellation within one frame,
+// concurrent renders equal to sequential ones.
+func TestEngine(t *testing.T) {
+	ttstest.Suite{Plausible: []string{tts.LangRU, tts.LangEN}, Cancel: tts.LangRU, Workers: 6}.Run(t, func(t *testing.T) tts.Synthesizer { return newEngine(t) })
 }
 
 func TestVoices(t *testing.T) {

@@ -13,26 +13,13 @@ import (
 
 func newEngine(t *testing.T, opts ...Option) *Engine {
 	t.Helper()
-	e, err := New(opts...)
-	if err != nil {
-		t.Fatalf("Festival is needed (Debian festival, festvox-us-slt-hts, festvox-ru; make setup): %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
+	return ttstest.Open(t, "Festival is needed (Debian festival, festvox-us-slt-hts, festvox-ru; make setup)", func() (*Engine, error) { return New(opts...) })
 }
 
-func TestPlausible(t *testing.T) {
-	ttstest.CheckPlausible(t, newEngine(t), tts.LangEN, tts.LangRU)
-}
-
-func TestCancel(t *testing.T) {
-	ttstest.CheckCancel(t, newEngine(t), tts.LangEN)
-}
-
-func TestConcurrent(t *testing.T) {
-	e := newEngine(t)
-	ttstest.CheckConcurrent(t, e, tts.LangEN, 4)
-	ttstest.CheckConcurrent(t, e, tts.LangRU, 4)
+// TestEngine: plausible renders, cancellation within one frame,
+// concurrent renders equal to sequential ones.
+func TestEngine(t *testing.T) {
+	ttstest.Suite{Plausible: []string{tts.LangEN, tts.LangRU}, Cancel: tts.LangEN, Workers: 4}.Run(t, func(t *testing.T) tts.Synthesizer { return newEngine(t) })
 }
 
 func TestVoicesAndInput(t *testing.T) {

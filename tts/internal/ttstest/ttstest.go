@@ -77,19 +77,62 @@ func CheckPlausible(t *testing.T, s tts.Synthesizer, langs ...string) {
 	}
 }
 
+// Open opens an engine with open, fails the test with need (what must
+// be installed) and the error when it cannot, and closes the engine when
+// the test ends.
+func Open[E interface{ Close() error }](t testing.TB, need string, open func() (E, error)) E {
+	t.Helper()
+	e, err := open()
+	if err != nil {
+		t.Fatalf("%s: %v", need, err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// Suite is what the engine tests check of one engine.
+type Suite struct {
+	Plausible []string // CheckPlausible's languages
+	Cancel    string   // CheckCancel's language
+	Workers   int      // CheckConcurrent's workers, in English then Russian
+}
+
+// Run runs the suite's checks as subtests, each with its own engine.
+func (c Suite) Run(t *testing.T, newEngine func(*testing.T) tts.Synthesizer) {
+	t.Run("Plausible", func(t *testing.T) {
+		CheckPlausible(t, newEngine(t), c.Plausible...)
+	})
+	t.Run("Cancel", func(t *testing.T) {
+		CheckCancel(t, newEngine(t), c.Cancel)
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		e := newEngine(t)
+		CheckConcurrent(t, e, tts.LangEN, c.Workers)
+		CheckConcurrent(t, e, tts.LangRU, c.Workers)
+	})
+}
+
 // CheckCancel starts a long reply, takes a few frames, cancels (by context
 // or by Close) and checks that no further frame comes and everything
 // stops within one frame time.
 func CheckCancel(t *testing.T, s tts.Synthesizer, lang string) {
+	CheckStop(t, s, tts.Request{Text: strings.Repeat(Sentences[lang][1]+" ", 10), Lang: lang, Rate: audio.Rate8k}, 3)
+}
+
+// CheckStop renders req, reads frames frames, cancels (by context, then
+// in a second run by Close) and checks that no further frame comes, that
+// Close (twice: it is idempotent) returns within one frame time and that
+// the stream's goroutines end.
+func CheckStop(t *testing.T, s tts.Synthesizer, req tts.Request, frames int) {
+	t.Helper()
 	before := runtime.NumGoroutine()
-	long := strings.Repeat(Sentences[lang][1]+" ", 10)
 	for _, byClose := range []bool{false, true} {
 		ctx, cancel := context.WithCancel(context.Background())
-		st, err := s.Synthesize(ctx, tts.Request{Text: long, Lang: lang, Rate: audio.Rate8k})
+		st, err := s.Synthesize(ctx, req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for range 3 {
+		for range frames {
 			if _, err := st.ReadFrame(); err != nil {
 				t.Fatal(err)
 			}
@@ -103,6 +146,7 @@ func CheckCancel(t *testing.T, s tts.Synthesizer, lang string) {
 		if f, err := st.ReadFrame(); err == nil {
 			t.Fatalf("got %v after cancellation", f)
 		}
+		st.Close() // waits for the goroutine; idempotent
 		st.Close()
 		if d := time.Since(start); d > audio.FrameDuration {
 			t.Errorf("close=%v: stopping took %v, more than one frame", byClose, d)
