@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/hotline-ivr/hotline/internal/browsertest"
 )
 
 // TestBridgeInChromium: a caller on the /call/ page (Chromium's fake
@@ -23,10 +20,7 @@ func TestBridgeInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: skipped with -short")
 	}
-	browser := browsertest.Start(t,
-		browsertest.WithFlag("use-fake-ui-for-media-stream", true),
-		browsertest.WithFlag("use-fake-device-for-media-stream", true),
-		browsertest.WithFlag("autoplay-policy", "no-user-gesture-required"))
+	browser := mediaBrowser(t)
 	const secret = "webhook-secret-0123456789"
 	hookURL, _ := webhookReceiver(t, secret)
 	dataDir := t.TempDir()
@@ -34,31 +28,8 @@ func TestBridgeInChromium(t *testing.T) {
 	addUser(t, cfgPath, dataDir, "anna", "agent")
 	base, logs := startServe(t, "--config", cfgPath, "--data", dataDir)
 
-	until := func(ctx context.Context, name, cond string, timeout time.Duration) {
-		t.Helper()
-		end := time.Now().Add(timeout)
-		var err error
-		for {
-			_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")",
-				chromedp.WithPollingTimeout(time.Until(end)), chromedp.WithPollingInterval(50*time.Millisecond)))
-			if err == nil || !strings.Contains(err.Error(), "navigated") || time.Now().After(end) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err != nil {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
-			t.Fatalf("%s: waiting for %s: %v\npage:\n%s\nserver log:\n%s", name, cond, err, page, logs)
-		}
-	}
-	step := func(ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			t.Fatalf("%s: %v\nserver log:\n%s", name, err, logs)
-		}
-	}
+	pages := pageSteps{t: t, logs: logs}
+	until, step := pages.until, pages.step
 	// playing reports how far the element's remote stream advanced in 3 s
 	// and its peak level.
 	playing := func(ctx context.Context, who, id string) {
@@ -90,10 +61,7 @@ func TestBridgeInChromium(t *testing.T) {
 	}
 
 	agent, _ := browser.NewProfile(t)
-	step(agent, "open the desk", chromedp.Navigate(base+"/desk/"), chromedp.WaitVisible(chromedp.ID("login-user")))
-	step(agent, "log in", chromedp.SendKeys(chromedp.ID("login-user"), "anna"),
-		chromedp.SendKeys(chromedp.ID("login-pass"), deskPassword), chromedp.Click(chromedp.ID("login-submit")))
-	until(agent, "desk connected", `location.pathname === '/desk/' && document.getElementById('conn').dataset.state === 'ok'`, 10*time.Second)
+	pages.logIn(agent, base, "anna")
 	step(agent, "ready", chromedp.Click(chromedp.ID("btn-ready")))
 	until(agent, "state ready", `document.getElementById('my-state').textContent === 'ready'`, 5*time.Second)
 
@@ -123,28 +91,13 @@ func TestCallToChatInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: skipped with -short")
 	}
-	browser := browsertest.Start(t,
-		browsertest.WithFlag("use-fake-ui-for-media-stream", true),
-		browsertest.WithFlag("use-fake-device-for-media-stream", true),
-		browsertest.WithFlag("autoplay-policy", "no-user-gesture-required"))
+	browser := mediaBrowser(t)
 	base, logs := startServe(t)
 	ctx, _ := browser.NewProfile(t)
+	pages := pageSteps{t: t, logs: logs}
 	until := func(name, cond string, timeout time.Duration) {
 		t.Helper()
-		end := time.Now().Add(timeout)
-		var err error
-		for {
-			_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")",
-				chromedp.WithPollingTimeout(time.Until(end)), chromedp.WithPollingInterval(50*time.Millisecond)))
-			if err == nil || !strings.Contains(err.Error(), "navigated") || time.Now().After(end) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err != nil {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText`))
-			t.Fatalf("%s: %v\npage:\n%s\nserver log:\n%s", name, err, page, logs)
-		}
+		pages.until(ctx, name, cond, timeout)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/call/"), chromedp.WaitVisible(chromedp.ID("start")),
 		chromedp.Click(chromedp.ID("start"))); err != nil {

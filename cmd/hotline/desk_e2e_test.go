@@ -165,33 +165,8 @@ func TestDeskInChromium(t *testing.T) {
 			t.Logf("screenshot %s: %v", name, err)
 		}
 	}
-	step := func(ctx context.Context, name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot(ctx, "failed-"+name)
-			t.Fatalf("%s: %v\nserver log:\n%s", name, err, logs)
-		}
-	}
-	until := func(ctx context.Context, name, cond string, timeout time.Duration) {
-		t.Helper()
-		end := time.Now().Add(timeout)
-		var err error
-		for {
-			_, err = chromedp.Run(ctx, chromedp.Poll[bool]("!!("+cond+")",
-				chromedp.WithPollingTimeout(time.Until(end)), chromedp.WithPollingInterval(10*time.Millisecond)))
-			// A page that navigates (after the login) ends the poll: poll the new page.
-			if err == nil || !strings.Contains(err.Error(), "navigated") || time.Now().After(end) {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if err != nil {
-			shot(ctx, "failed-"+name)
-			t.Fatalf("%s: waiting for %s: %v", name, cond, err)
-		}
-	}
+	pages := pageSteps{t: t, logs: logs, interval: 10 * time.Millisecond, onFail: shot}
+	step, until := pages.step, pages.until
 	js := func(ctx context.Context, expr string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
@@ -206,15 +181,7 @@ func TestDeskInChromium(t *testing.T) {
 	}
 	logIn := func(ctx context.Context, user string) {
 		t.Helper()
-		// An anonymous visitor of the desk is sent to the login page.
-		step(ctx, user+" opens the desk", chromedp.Navigate(base+"/desk/"), chromedp.WaitVisible(chromedp.ID("login-user")))
-		until(ctx, user+" on the login page", `location.pathname + location.search === '/login?next=%2Fdesk%2F'`, 5*time.Second)
-		step(ctx, user+" logs in",
-			chromedp.SendKeys(chromedp.ID("login-user"), user),
-			chromedp.SendKeys(chromedp.ID("login-pass"), deskPassword),
-			chromedp.Click(chromedp.ID("login-submit")))
-		until(ctx, user+" back on the desk", `location.pathname === '/desk/' && document.getElementById('who').textContent === '`+user+`'`, 10*time.Second)
-		until(ctx, user+" connected", `document.getElementById('conn').dataset.state === 'ok'`, 10*time.Second)
+		pages.logIn(ctx, base, user)
 	}
 	offerShown := func(id string) string {
 		return fmt.Sprintf(`!document.getElementById('offer').hidden && document.querySelector('#offer-card [data-handoff-id=%q]')`, id)

@@ -112,11 +112,7 @@ func TestCallPageInChromium(t *testing.T) {
 		t.Skip("browser test: skipped with -short")
 	}
 	wav := writeCallerWAV(t, "What are the operator hours?")
-	browser := browsertest.Start(t,
-		browsertest.WithFlag("use-fake-ui-for-media-stream", true),
-		browsertest.WithFlag("use-fake-device-for-media-stream", true),
-		browsertest.WithFlag("use-file-for-fake-audio-capture", wav),
-		browsertest.WithFlag("autoplay-policy", "no-user-gesture-required"))
+	browser := mediaBrowser(t, browsertest.WithFlag("use-file-for-fake-audio-capture", wav))
 	base, logs := startServeEnv(t, []string{"HOTLINE_WEBRTC_TOKEN_TTL=10s"})
 	ctx, _ := browser.NewProfile(t)
 	// Chromium treats 127.0.0.1 as a secure context: getUserMedia works.
