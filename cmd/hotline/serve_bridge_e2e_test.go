@@ -18,10 +18,10 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 	"gopkg.in/hraban/opus.v2"
 
 	"github.com/hotline-ivr/hotline/calls"
+	"github.com/hotline-ivr/hotline/internal/rtcclient"
 )
 
 // peer is one end of an in-app call as an app would run it: a pion
@@ -111,37 +111,8 @@ func newPeer(t *testing.T, events bool) *peer {
 // send paces 20 ms Opus frames: the tone set with tone, else silence.
 func (p *peer) send() {
 	defer p.wg.Done()
-	enc, err := opus.NewEncoder(48000, 1, opus.AppVoIP)
-	if err != nil {
+	if err := rtcclient.SendTone(p.track, p.stop, func() float64 { return math.Float64frombits(p.hz.Load()) }); err != nil {
 		p.t.Error(err)
-		return
-	}
-	pcm := make([]int16, 960)
-	buf := make([]byte, 1500)
-	tk := time.NewTicker(20 * time.Millisecond)
-	defer tk.Stop()
-	var ph float64
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-tk.C:
-		}
-		hz := math.Float64frombits(p.hz.Load())
-		for i := range pcm {
-			if hz == 0 {
-				pcm[i] = 0
-				continue
-			}
-			pcm[i] = int16(8000 * math.Sin(ph))
-			ph += 2 * math.Pi * hz / 48000
-		}
-		n, err := enc.Encode(pcm, buf)
-		if err != nil {
-			p.t.Error(err)
-			return
-		}
-		_ = p.track.WriteSample(media.Sample{Data: buf[:n], Duration: 20 * time.Millisecond})
 	}
 }
 

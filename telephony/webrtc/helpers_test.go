@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -18,10 +17,10 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 	"gopkg.in/hraban/opus.v2"
 
 	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/internal/rtcclient"
 )
 
 // env is a Server behind an httptest server with the routes registered.
@@ -240,32 +239,8 @@ func (c *client) sendTone(hz float64) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		enc, err := opus.NewEncoder(48000, 1, opus.AppVoIP)
-		if err != nil {
+		if err := rtcclient.SendTone(c.track, c.stop, func() float64 { return hz }); err != nil {
 			c.t.Error(err)
-			return
-		}
-		pcm := make([]int16, 960)
-		buf := make([]byte, 1500)
-		tk := time.NewTicker(20 * time.Millisecond)
-		defer tk.Stop()
-		var ph float64
-		for {
-			select {
-			case <-c.stop:
-				return
-			case <-tk.C:
-			}
-			for i := range pcm {
-				pcm[i] = int16(8000 * math.Sin(ph))
-				ph += 2 * math.Pi * hz / 48000
-			}
-			n, err := enc.Encode(pcm, buf)
-			if err != nil {
-				c.t.Error(err)
-				return
-			}
-			_ = c.track.WriteSample(media.Sample{Data: buf[:n], Duration: 20 * time.Millisecond})
 		}
 	}()
 }
