@@ -34,22 +34,7 @@ func TestBridgeInChromium(t *testing.T) {
 	// and its peak level.
 	playing := func(ctx context.Context, who, id string) {
 		t.Helper()
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(async () => {
-			const a = document.getElementById(%q);
-			const t0 = a.currentTime;
-			const ctx = new AudioContext();
-			const an = ctx.createAnalyser();
-			ctx.createMediaStreamSource(a.srcObject).connect(an);
-			const buf = new Float32Array(an.fftSize);
-			let peak = 0;
-			for (let i = 0; i < 30; i++) {
-				await new Promise(r => setTimeout(r, 100));
-				an.getFloatTimeDomainData(buf);
-				for (const v of buf) peak = Math.max(peak, Math.abs(v));
-			}
-			ctx.close();
-			return (a.currentTime - t0).toFixed(2) + ' ' + peak.toFixed(4);
-		})()`, id), chromedp.EvalAwaitPromise))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](remoteAudioJS(id, 30), chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatalf("%s audio: %v", who, err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +86,26 @@ func (p pageSteps) logIn(ctx context.Context, base, user string) {
 		chromedp.Click(chromedp.ID("login-submit")))
 	p.until(ctx, user+" back on the desk", `location.pathname === '/desk/' && document.getElementById('who').textContent === '`+user+`'`, 10*time.Second)
 	p.until(ctx, user+" connected", `document.getElementById('conn').dataset.state === 'ok'`, 10*time.Second)
+}
+
+// remoteAudioJS is a script that listens to the remote stream of the
+// audio element id for tenths × 100 ms and resolves to how far the
+// element advanced (s) and the stream's peak level, as "0.00 0.0000".
+func remoteAudioJS(id string, tenths int) string {
+	return fmt.Sprintf(`(async () => {
+		const a = document.getElementById(%q);
+		const t0 = a.currentTime;
+		const ctx = new AudioContext();
+		const an = ctx.createAnalyser();
+		ctx.createMediaStreamSource(a.srcObject).connect(an);
+		const buf = new Float32Array(an.fftSize);
+		let peak = 0;
+		for (let i = 0; i < %d; i++) {
+			await new Promise(r => setTimeout(r, 100));
+			an.getFloatTimeDomainData(buf);
+			for (const v of buf) peak = Math.max(peak, Math.abs(v));
+		}
+		ctx.close();
+		return (a.currentTime - t0).toFixed(2) + ' ' + peak.toFixed(4);
+	})()`, id, tenths)
 }

@@ -151,21 +151,7 @@ func TestCallPageInChromium(t *testing.T) {
 	until("the microphone level moves", `Number(document.getElementById('level').value) > 0`, 10*time.Second)
 	// The bot's audio plays: the remote stream's element advances and
 	// its level is above silence.
-	got := js(`(async () => {
-		const a = document.getElementById('remote');
-		const t0 = a.currentTime;
-		const ctx = new AudioContext();
-		const an = ctx.createAnalyser();
-		ctx.createMediaStreamSource(a.srcObject).connect(an);
-		const buf = new Float32Array(an.fftSize);
-		let peak = 0;
-		for (let i = 0; i < 40; i++) {
-			await new Promise(r => setTimeout(r, 100));
-			an.getFloatTimeDomainData(buf);
-			for (const v of buf) peak = Math.max(peak, Math.abs(v));
-		}
-		return (a.currentTime - t0).toFixed(2) + ' ' + peak.toFixed(4);
-	})()`)
+	got := js(remoteAudioJS("remote", 40))
 	{
 		var adv, peak float64
 		if _, err := fmt.Sscan(got, &adv, &peak); err != nil || adv < 2 || peak <= 0.001 {
