@@ -297,11 +297,28 @@ func (c *Call) teardown() {
 	c.gmu.Lock()
 	c.closing = true
 	c.gmu.Unlock()
+	c.drainEvents(time.Second)
 	if err := c.pc.GracefulClose(); err != nil {
 		c.log.Debug("close peer connection", "err", err)
 	}
 	c.wg.Wait()
 	_ = c.codec.close()
+}
+
+// drainEvents gives events already queued on the data channel (the last is
+// usually "end") up to d to leave before the connection closes: closing at
+// once can drop them under load, and the app would never learn how the call
+// ended.
+func (c *Call) drainEvents(d time.Duration) {
+	c.emu.Lock()
+	dc, open := c.dc, c.dcOpen && !c.dcDead
+	c.emu.Unlock()
+	if !open || dc == nil {
+		return
+	}
+	for deadline := time.Now().Add(d); dc.BufferedAmount() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (c *Call) setConnected() { c.connOnce.Do(func() { close(c.connected) }) }
