@@ -3,25 +3,14 @@ package chat_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-)
 
-// findChromium returns the browser binary, or "" when none is installed.
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+	"github.com/hotline-ivr/hotline/internal/browsertest"
+)
 
 // TestWidgetInChromium talks to the bot through the embedded widget in
 // headless Chromium, the way the knowledge editor's end-to-end test drives
@@ -31,69 +20,13 @@ func findChromium() string {
 //
 // Set HOTLINE_E2E_SCREENSHOTS=DIR to keep screenshots.
 func TestWidgetInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	browser := findChromium()
-	if browser == "" {
-		t.Skip("chromium is not installed (scripts/setup.sh installs the Debian package \"chromium\")")
-	}
+	browser := browsertest.Start(t, browsertest.WithWindowSize(900, 1000)) // skips under -short or without Chromium
 	e := newEnv(t, inHours)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(900, 1000),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	defer cancelBrowser()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 2*time.Minute)
+	bctx, cancelTimeout := context.WithTimeout(browser.Context(), 2*time.Minute)
 	defer cancelTimeout()
+	page := browsertest.Steps{T: t, Ctx: bctx, Prefix: "chat-", Diag: func() string { return "log: " + logText(bctx) }}
+	step, until, js, shot := page.Step, page.Until, page.JS, page.Shot
 
-	shotDir := os.Getenv("HOTLINE_E2E_SCREENSHOTS")
-	shot := func(name string) {
-		if shotDir == "" {
-			return
-		}
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err == nil {
-			err = os.WriteFile(filepath.Join(shotDir, "chat-"+name+".png"), png, 0o644)
-		}
-		if err != nil {
-			t.Logf("screenshot %s: %v", name, err)
-		}
-	}
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			shot("failed-" + name)
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	until := func(name, cond string) {
-		t.Helper()
-		if _, err := chromedp.Run(bctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-			shot("failed-" + name)
-			t.Fatalf("%s: waiting for %s: %v\nlog: %s", name, cond, err, logText(bctx))
-		}
-	}
-	js := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
 	// botSaid waits for a bot message containing text.
 	botSaid := func(name, text string) {
 		t.Helper()

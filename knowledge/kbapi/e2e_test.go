@@ -3,8 +3,6 @@ package kbapi
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -47,43 +45,8 @@ func TestEditorInChromium(t *testing.T) {
 	bctx, cancelTimeout := context.WithTimeout(browser.Context(), 2*time.Minute)
 	defer cancelTimeout()
 
-	shotDir := os.Getenv("HOTLINE_E2E_SCREENSHOTS")
-	shot := func(name string) {
-		if shotDir == "" {
-			return
-		}
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err == nil {
-			err = os.WriteFile(filepath.Join(shotDir, name+".png"), png, 0o644)
-		}
-		if err != nil {
-			t.Logf("screenshot %s: %v", name, err)
-		}
-	}
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(bctx, actions...); err != nil {
-			shot("failed-" + name)
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	// until waits for a JavaScript condition to hold.
-	until := func(name, cond string) {
-		t.Helper()
-		_, err := chromedp.Run(bctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(20*time.Second)))
-		if err != nil {
-			shot("failed-" + name)
-			t.Fatalf("%s: waiting for %s: %v", name, cond, err)
-		}
-	}
-	js := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("evaluate %s: %v", expr, err)
-		}
-		return v
-	}
+	page := browsertest.Steps{T: t, Ctx: bctx}
+	step, until, js, shot := page.Step, page.Until, page.JS, page.Shot
 	// replaceText empties a field and types text into it like a user.
 	replaceText := func(id, text string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
