@@ -32,7 +32,11 @@ func Open(path string) (*sql.DB, error) {
 		"journal_mode(WAL)",
 		"synchronous(NORMAL)",
 	}
-	dsn := "file:" + path + "?_pragma=" + strings.Join(pragmas, "&_pragma=")
+	// Write transactions begin IMMEDIATE: a deferred one that reads first
+	// and then writes fails at once with SQLITE_BUSY when another writer
+	// committed in between, without waiting out busy_timeout. Read-only
+	// transactions stay deferred.
+	dsn := "file:" + path + "?_pragma=" + strings.Join(pragmas, "&_pragma=") + "&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

@@ -68,3 +68,56 @@ func TestMigrateRollsBackBrokenStep(t *testing.T) {
 		t.Errorf("recorded version = %d, want 1 (broken step not recorded)", v)
 	}
 }
+
+// A transaction that reads and then writes must wait for another writer
+// (busy_timeout), not fail with SQLITE_BUSY: that is what IMMEDIATE
+// write transactions buy.
+func TestReadThenWriteTransactionsWaitForEachOther(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "h.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO c VALUES (1, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 50 {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				var n int
+				if err := tx.QueryRow(`SELECT n FROM c WHERE id = 1`).Scan(&n); err != nil {
+					tx.Rollback()
+					errs <- err
+					return
+				}
+				if _, err := tx.Exec(`UPDATE c SET n = ? WHERE id = 1`, n+1); err != nil {
+					tx.Rollback()
+					errs <- err
+					return
+				}
+				if err := tx.Commit(); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatalf("read-then-write transaction: %v", err)
+		}
+	}
+	var n int
+	db.QueryRow(`SELECT n FROM c WHERE id = 1`).Scan(&n)
+	if n != 400 {
+		t.Errorf("counter = %d, want 400 (lost updates)", n)
+	}
+}
