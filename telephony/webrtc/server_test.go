@@ -318,6 +318,12 @@ func TestDataChannelFlood(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("flooded events channel was not closed")
 	}
+	// The handler forwards texts on its own goroutine: give what the limiter
+	// let through time to arrive before counting.
+	for deadline := time.Now().Add(2 * time.Second); len(rec.texts) == 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
 	if n := len(rec.texts); n > 20 || n == 0 {
 		t.Errorf("%d texts delivered from a flood (limit 5 burst, 10/s)", n)
 	}
