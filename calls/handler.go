@@ -73,6 +73,14 @@ type CallbackRequest struct {
 	Transcript []bot.Turn
 }
 
+// TransferListener is a Callbacks told when a live call left for a queue's SIP
+// address (the PBX's queue has the caller now), so the same caller is not
+// also offered to agents in the desk: cmd/hotline withdraws the desk
+// handoff.
+type TransferListener interface {
+	Transferred(ctx context.Context, h voice.Handoff, referTo string) error
+}
+
 // CallbackRequester is a Callbacks that takes the whole request; the
 // handler prefers it to RequestCallback.
 type CallbackRequester interface {
@@ -308,6 +316,11 @@ func (h *Handler) handoffWith(ctx context.Context, conn voice.Conn, info CallInf
 		if err == nil {
 			log.Info("call transferred", "queue", ho.Queue, "appeal", ho.AppealNumber)
 			r.Outcome = OutcomeTransferred
+			if tl, ok := h.callbacks.(TransferListener); ok {
+				if err := tl.Transferred(context.WithoutCancel(ctx), ho, uri); err != nil {
+					log.Warn("withdrawing the desk handoff of a transferred call", "handoff", ho.HandoffID, "error", err)
+				}
+			}
 			return r
 		}
 		log.Warn("transfer failed: the bot takes the call back and registers a callback", "queue", ho.Queue, "error", err)

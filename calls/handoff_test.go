@@ -70,9 +70,15 @@ func (w *wordStream) ReadFrame() (audio.Frame, error) {
 func (w *wordStream) Close() error { return nil }
 
 type fakeCallbacks struct {
-	got   []voice.Handoff
-	phone string
-	err   error
+	got         []voice.Handoff
+	phone       string
+	err         error
+	transferred []string // handoff id → refer-to, as "id>uri"
+}
+
+func (f *fakeCallbacks) Transferred(_ context.Context, h voice.Handoff, referTo string) error {
+	f.transferred = append(f.transferred, h.HandoffID+">"+referTo)
+	return nil
 }
 
 func (f *fakeCallbacks) RequestCallback(_ context.Context, h voice.Handoff, phone string) (string, error) {
@@ -104,6 +110,9 @@ func TestHandoffByREFER(t *testing.T) {
 	if len(cb.got) != 0 || len(synth.texts) != 0 {
 		t.Errorf("a transferred call got a callback %v or a prompt %q", cb.got, synth.texts)
 	}
+	if len(cb.transferred) != 1 || cb.transferred[0] != "h1>sip:social@pbx" {
+		t.Errorf("the desk handoff was not withdrawn after the transfer: %v", cb.transferred)
+	}
 }
 
 func TestFailedTransferBecomesCallback(t *testing.T) {
@@ -119,6 +128,9 @@ func TestFailedTransferBecomesCallback(t *testing.T) {
 	}
 	if len(synth.texts) != 1 || !strings.Contains(synth.texts[0], "2026-000123-4") || !strings.Contains(synth.texts[0], "call you back") {
 		t.Errorf("the caller was told %q", synth.texts)
+	}
+	if len(cb.transferred) != 0 {
+		t.Errorf("a failed transfer withdrew the handoff as transferred: %v", cb.transferred)
 	}
 	if call.written == 0 {
 		t.Error("no audio was written")

@@ -203,6 +203,23 @@ func (c callbackRequests) RequestCallback(ctx context.Context, h voice.Handoff, 
 	return c.RequestCallbackFor(ctx, calls.CallbackRequest{Handoff: h, Phone: phone})
 }
 
+// Transferred withdraws the desk handoff of a call the PBX's queue has
+// taken over, and notes the transfer on the appeal.
+func (c callbackRequests) Transferred(ctx context.Context, h voice.Handoff, referTo string) error {
+	var errs []error
+	if h.HandoffID != "" && c.center != nil {
+		if err := c.center.Cancel(h.HandoffID); err != nil && !errors.Is(err, handoff.ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	if h.AppealNumber != "" && c.svc != nil {
+		if _, err := c.svc.AddNote(ctx, h.AppealNumber, "bot", "The call was transferred to "+referTo); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // RequestCallbackFor registers the callback appeal with the call's
 // transcript. An in-app caller without a phone number gets an appeal
 // with no contact phone that names the user: the operator answers it
