@@ -11,4 +11,10 @@ var (
 	// ErrBadDigit is returned by SendDTMF for a character that is not a
 	// DTMF key.
 	ErrBadDigit = errors.New("media: not a DTMF digit")
+	// ErrBadCrypto: a malformed SDES a=crypto attribute (syntax, base64,
+	// key length).
+	ErrBadCrypto = errors.New("media: bad a=crypto attribute")
+	// ErrUnsupportedCrypto: a well-formed a=crypto attribute asking for
+	// what we do not implement (suite, MKI, session parameters).
+	ErrUnsupportedCrypto = errors.New("media: unsupported a=crypto attribute")
 )

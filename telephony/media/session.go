@@ -14,7 +14,11 @@
 // the encoder's own silence instead of encoding it. Close takes the
 // session off its pacer and stops and waits for the readers.
 //
-// SRTP (SDES) is not implemented yet: the SIP layer refuses RTP/SAVP offers.
+// SRTP (RFC 3711) is optional per session (Config.SRTP, keys from SDES
+// a=crypto lines, see srtp.go): packets are decrypted right after the
+// socket read, before anything else looks at them (so a forged packet
+// cannot move the symmetric-RTP latch), and encrypted right before the
+// write. Packets that fail authentication are dropped and counted.
 package media
 
 import (
@@ -65,7 +69,8 @@ type Config struct {
 	JitterMax       time.Duration // default 120 ms
 	RTCPInterval    time.Duration // default 5 s
 	CNAME           string
-	QueueFrames     int // WriteFrame queue, default 10 (200 ms)
+	QueueFrames     int   // WriteFrame queue, default 10 (200 ms)
+	SRTP            *SRTP // nil: plain RTP
 }
 
 // Stats are counters for one session (RFC 3550 receiver statistics plus
@@ -82,6 +87,9 @@ type Stats struct {
 	DTMFReceived, DTMFSent       uint64
 	RemoteFractionLost           float64 // from the peer's last receiver report
 	RemoteJitter                 time.Duration
+	// SRTPDropped counts SRTP/SRTCP packets dropped because they failed
+	// authentication (tampered, wrong key) or the replay check.
+	SRTPDropped uint64
 }
 
 // Session is the media of one call.
@@ -116,6 +124,10 @@ type Session struct {
 	lastSRAt   time.Time // when it arrived
 
 	lastPacket atomic.Int64 // unix nanos of the last RTP packet from the peer
+
+	srtp        atomic.Pointer[srtpState] // nil: plain RTP; replaced on re-keying
+	srtpDropped atomic.Uint64
+	srtpWarned  atomic.Bool
 
 	pacer *pacer       // drives playout and sending every 20 ms; nil: not paced (tests)
 	po    playoutState // owned by the pacer
@@ -166,6 +178,13 @@ func newSession(cfg Config, paced bool) (*Session, error) {
 	if cfg.CNAME == "" {
 		cfg.CNAME = "hotline"
 	}
+	var st *srtpState
+	if cfg.SRTP != nil {
+		var err error
+		if st, err = newSRTPState(*cfg.SRTP, nil); err != nil {
+			return nil, err
+		}
+	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	s := &Session{
@@ -186,6 +205,7 @@ func newSession(cfg Config, paced bool) (*Session, error) {
 			int(cfg.JitterMax/audio.FrameDuration)),
 	}
 	s.dtmfRx.clock = s.clock
+	s.srtp.Store(st)
 	s.setRemoteLocked(cfg.Remote)
 	s.lastPacket.Store(time.Now().UnixNano())
 	s.initTx()
@@ -224,6 +244,34 @@ func (s *Session) SetRemote(ap netip.AddrPort) {
 		s.setRemoteLocked(ap)
 	}
 	s.mu.Unlock()
+}
+
+// SetSRTP switches to new SRTP keys (a re-INVITE re-keyed), or turns
+// SRTP on. A direction whose key is unchanged keeps its running context.
+func (s *Session) SetSRTP(k SRTP) error {
+	st, err := newSRTPState(k, s.srtp.Load())
+	if err != nil {
+		return err
+	}
+	s.srtp.Store(st)
+	return nil
+}
+
+// SRTPSuite is the suite protecting the media, "" for plain RTP.
+func (s *Session) SRTPSuite() Suite {
+	if st := s.srtp.Load(); st != nil {
+		return st.keys.Local.Suite
+	}
+	return ""
+}
+
+// srtpDrop counts a packet that failed SRTP; the first one per session is
+// logged (a wrong key fails every packet: one line says it).
+func (s *Session) srtpDrop(kind string, err error) {
+	s.srtpDropped.Add(1)
+	if s.srtpWarned.CompareAndSwap(false, true) {
+		s.log.Warn("srtp: packet dropped (further ones are only counted in SRTPDropped)", "kind", kind, "err", err)
+	}
 }
 
 // SetDirection applies a hold/unhold from a re-INVITE (our direction).
@@ -377,6 +425,7 @@ func (s *Session) Stats() Stats {
 	st.Concealed, st.Dropped = s.jb.concealed, s.jb.dropped
 	st.BufferDepth = s.jb.depth()
 	st.Jitter = time.Duration(s.rx.jitter / float64(s.clock) * float64(time.Second))
+	st.SRTPDropped = s.srtpDropped.Load()
 	return st
 }
 
@@ -425,7 +474,14 @@ func (s *Session) readRTP() {
 			}
 			continue
 		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil || pkt.Version != 2 {
+		data := buf[:n]
+		if st := s.srtp.Load(); st != nil {
+			if data, err = st.decryptRTP(data); err != nil {
+				s.srtpDrop("rtp", err)
+				continue
+			}
+		}
+		if err := pkt.Unmarshal(data); err != nil || pkt.Version != 2 {
 			continue // garbage on the media port must not hurt the call
 		}
 		s.receive(&pkt, src, n)
@@ -768,7 +824,14 @@ func (s *Session) sendFrame() {
 	if hdr.PayloadType == s.codec.PayloadType() {
 		tx.marker = false
 	}
-	if _, err := s.cfg.RTP.WriteToUDPAddrPort(tx.pktBuf[:n], remote); err == nil {
+	out := tx.pktBuf[:n]
+	if st := s.srtp.Load(); st != nil {
+		if out, err = st.encryptRTP(out); err != nil {
+			s.log.Warn("srtp: encrypt failed", "err", err)
+			return
+		}
+	}
+	if _, err := s.cfg.RTP.WriteToUDPAddrPort(out, remote); err == nil {
 		s.mu.Lock()
 		s.st.PacketsSent++
 		s.st.BytesSent += uint64(len(tx.buf))
@@ -823,12 +886,18 @@ func (s *Session) sendRTCP(now time.Time, rtpTS uint32) {
 	if err != nil {
 		return
 	}
+	if st := s.srtp.Load(); st != nil {
+		if b, err = st.encryptRTCP(b); err != nil {
+			return
+		}
+	}
 	_, _ = s.cfg.RTCP.WriteToUDPAddrPort(b, dst)
 }
 
 func (s *Session) readRTCP() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
+	dec := make([]byte, 1500) // SRTCP plaintext
 	for {
 		n, src, err := s.cfg.RTCP.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -842,7 +911,14 @@ func (s *Session) readRTCP() {
 			}
 			continue
 		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
+		data := buf[:n]
+		if st := s.srtp.Load(); st != nil {
+			if data, err = st.decryptRTCP(dec, data); err != nil {
+				s.srtpDrop("rtcp", err)
+				continue
+			}
+		}
+		pkts, err := rtcp.Unmarshal(data)
 		if err != nil {
 			continue
 		}
