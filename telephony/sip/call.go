@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -53,14 +54,31 @@ type Call struct {
 	notifyC chan *sip.Request
 	holdC   chan bool
 
+	lateOffer bool // INVITE without SDP: our offer in the 200, the answer in the ACK
+
 	mu         sync.Mutex
 	held       bool
 	sessID     uint64
 	sdpVersion uint64
+	proto      string // of our last answer (or late offer)
+	srtp       *sdes  // nil: plain RTP
+	ackSeen    bool   // late offer: the INVITE's ACK arrived
+	ackSDP     []byte // late offer: its body, the caller's answer
 }
 
 // Codec is the negotiated codec name ("G722", "PCMU", "PCMA").
 func (c *Call) Codec() string { return c.codec.Name }
+
+// SRTP is the SRTP suite protecting the call's media ("AES_CM_128_HMAC_SHA1_80",
+// ...), or "" for plain RTP.
+func (c *Call) SRTP() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srtp == nil {
+		return ""
+	}
+	return string(c.srtp.local.Suite)
+}
 
 // SampleRate is the PCM rate of ReadFrame (16000 for G.722, else 8000).
 func (c *Call) SampleRate() int { return c.codec.SampleRate }
@@ -244,12 +262,106 @@ func (c *Call) answerSDP() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sdpVersion++
-	return buildAnswer(c.srv.mediaHost(), c.sess.LocalPort(), c.sessID, c.sdpVersion, c.codec, c.dtmfPT, c.sess.Direction())
+	m := sdpMedia{proto: c.proto, codecs: []codec.Info{c.codec}, dtmfPT: c.dtmfPT, dir: c.sess.Direction()}
+	if c.srtp != nil {
+		m.crypto = []media.Crypto{c.srtp.local}
+	}
+	return buildSDP(c.srv.mediaHost(), c.sess.LocalPort(), c.sessID, c.sdpVersion, m)
 }
 
-// reInvite handles hold/unhold and media moves. The codec stays: a
-// re-offer without it is refused with 488 and the call goes on unchanged.
+// offerSDP is our late offer: every codec in preference order plus
+// telephone-event, RTP/SAVP with a key per suite under SRTPRequired and
+// plain RTP/AVP otherwise (a caller that wants SRTP offers it itself). It
+// returns the crypto lines offered, to check the answer against.
+func (c *Call) offerSDP(port int) ([]byte, []media.Crypto, error) {
+	m := sdpMedia{proto: "RTP/AVP", dtmfPT: dtmfOfferPT, dir: media.SendRecv}
+	for _, n := range c.srv.codecs {
+		info, _ := codec.Lookup(n)
+		m.codecs = append(m.codecs, info)
+	}
+	if c.srv.srtp == SRTPRequired {
+		cr, err := offerCrypto()
+		if err != nil {
+			return nil, nil, err
+		}
+		m.proto, m.crypto = "RTP/SAVP", cr
+	}
+	c.mu.Lock()
+	c.sdpVersion++
+	c.proto = m.proto
+	v := c.sdpVersion
+	c.mu.Unlock()
+	return buildSDP(c.srv.mediaHost(), port, c.sessID, v, m), m.crypto, nil
+}
+
+// takeAck keeps the caller's answer to a late offer: the body of the
+// first ACK of the INVITE (retransmissions repeat it).
+func (c *Call) takeAck(req *sip.Request) {
+	if !c.lateOffer {
+		return
+	}
+	if cs, inv := req.CSeq(), c.dialog.InviteRequest.CSeq(); cs == nil || inv == nil || cs.SeqNo != inv.SeqNo {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ackSeen {
+		c.ackSeen = true
+		c.ackSDP = append([]byte(nil), req.Body()...)
+	}
+}
+
+// lateAnswer negotiates the caller's answer from the ACK against our
+// late offer; the int is the cause for the BYE's Reason when it fails.
+func (c *Call) lateAnswer(offered []media.Crypto) (offer, *sdes, int, error) {
+	c.mu.Lock()
+	seen, body := c.ackSeen, c.ackSDP
+	c.mu.Unlock()
+	if len(body) == 0 {
+		what := "the ACK carried no SDP answer to our offer"
+		if !seen {
+			what = "no ACK to our offer"
+		}
+		return offer{}, nil, 400, fmt.Errorf("late offer: %s", what)
+	}
+	a, err := parseOffer(body, c.srv.codecs, "")
+	if err != nil {
+		return offer{}, nil, 488, fmt.Errorf("late offer: answer in the ACK: %w", err)
+	}
+	keys, err := answerSRTP(a, offered)
+	if err != nil {
+		return offer{}, nil, 488, fmt.Errorf("late offer: answer in the ACK: %w", err)
+	}
+	return a, keys, 0, nil
+}
+
+// byeReason hangs up with a Reason header (RFC 3326) saying why, for a
+// call that failed after its 200 (a late offer's unusable answer).
+func (c *Call) byeReason(ctx context.Context, cause int, text string) error {
+	if c.dialog.LoadState() == sip.DialogStateEnded {
+		return nil
+	}
+	inv := c.dialog.InviteRequest
+	bye := sip.NewRequest(sip.BYE, inv.Contact().Address)
+	bye.SetTransport(inv.Transport())
+	text = strings.NewReplacer(`"`, "'", "\r", " ", "\n", " ").Replace(text)
+	bye.AppendHeader(sip.NewHeader("Reason", fmt.Sprintf(`SIP;cause=%d;text="%s"`, cause, text)))
+	return c.dialog.WriteBye(ctx, bye)
+}
+
+// reInvite handles hold/unhold, media moves and SRTP re-keying. The codec
+// stays, and so does SRTP on or off: a re-offer changing either is
+// refused with 488 and the call goes on unchanged.
 func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	pending := c.sess == nil
+	c.mu.Unlock()
+	if pending {
+		// Our late offer still waits for its answer in the ACK: one
+		// offer at a time (RFC 3261 §14.2).
+		c.srv.respond(tx, req, 491, "Request Pending")
+		return
+	}
 	if err := c.dialog.ReadRequest(req, tx); err != nil {
 		c.srv.respond(tx, req, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
 		return
@@ -260,6 +372,24 @@ func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
 			c.srv.reject(tx, req, c.log, err)
 			return
 		}
+		c.mu.Lock()
+		prev := c.srtp
+		c.mu.Unlock()
+		keys, err := negotiateSRTP(off, c.srv.srtp, true, prev)
+		if err != nil {
+			c.srv.reject(tx, req, c.log, err)
+			return
+		}
+		if keys != nil && (prev == nil || !keys.local.SameKey(prev.local)) {
+			if err := c.sess.SetSRTP(keys.keys()); err != nil {
+				c.srv.reject(tx, req, c.log, fmt.Errorf("%w: %w", ErrNotAcceptable, err))
+				return
+			}
+			c.log.Info("sip: SRTP re-keyed by re-INVITE", "suite", string(keys.local.Suite))
+		}
+		c.mu.Lock()
+		c.srtp, c.proto = keys, off.proto
+		c.mu.Unlock()
 		if off.remote.Port() != 0 && !off.remote.Addr().IsUnspecified() {
 			c.sess.SetRemote(off.remote)
 		}
@@ -284,8 +414,9 @@ func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // runCall answers and runs one call in the INVITE handler's goroutine, so
-// the transaction, the dialog and the handler share one scope.
-func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, log *slog.Logger) {
+// the transaction, the dialog and the handler share one scope. off nil is
+// a late offer: the media session starts when the ACK brings the answer.
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer, keys *sdes, log *slog.Logger) {
 	dua := s.dialogs[strings.ToUpper(req.Transport())]
 	if dua == nil {
 		dua = s.dialogs["UDP"]
@@ -307,24 +438,26 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, 
 	var releaseOnce sync.Once
 	release := func() { releaseOnce.Do(func() { s.ports.Release(localPort) }) }
 	defer release()
-	cd, err := codec.New(off.codec.Name)
-	if err != nil {
-		rtpConn.Close()
-		rtcpConn.Close()
-		s.reject(tx, req, log, fmt.Errorf("%w: %w", ErrNotAcceptable, err))
-		return
+	// The sockets are ours until a session takes them over.
+	var sess *media.Session
+	var closeOnce sync.Once
+	closeMedia := func() {
+		closeOnce.Do(func() {
+			if sess != nil {
+				sess.Close()
+				return
+			}
+			rtpConn.Close()
+			rtcpConn.Close()
+		})
 	}
-	sess, err := media.NewSession(media.Config{Codec: cd, DTMFPayloadType: off.dtmfPT, RTP: rtpConn, RTCP: rtcpConn,
-		Remote: off.remote, Logger: log, CNAME: "hotline@" + s.advertisedHost()})
-	if err != nil {
-		cd.Close()
-		rtpConn.Close()
-		rtcpConn.Close()
-		s.reject(tx, req, log, fmt.Errorf("%w: %w", ErrNoMedia, err))
-		return
+	defer closeMedia()
+	if off != nil {
+		if sess, err = s.newMedia(*off, keys, rtpConn, rtcpConn, log); err != nil {
+			s.reject(tx, req, log, err)
+			return
+		}
 	}
-	defer sess.Close()
-	sess.SetDirection(answerDirection(off.dir))
 
 	dialog, err := dua.ReadInvite(req, tx)
 	if err != nil {
@@ -337,10 +470,12 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, 
 	ctx, cancel := context.WithCancelCause(s.baseCtx)
 	defer cancel(ErrCallEnded)
 	c := &Call{
-		ID: req.CallID().Value(), srv: s, dialog: dialog, dua: dua, sess: sess, codec: off.codec,
-		dtmfPT: off.dtmfPT, log: log, ctx: ctx, cancel: cancel, start: time.Now(),
-		dtmf: make(chan Digit, 32), notifyC: make(chan *sip.Request, 8), holdC: make(chan bool, 4),
-		held: off.hold, sessID: uint64(time.Now().UnixNano() / 1000), Headers: map[string]string{},
+		ID: req.CallID().Value(), srv: s, dialog: dialog, dua: dua, sess: sess, log: log, ctx: ctx, cancel: cancel,
+		start: time.Now(), dtmf: make(chan Digit, 32), notifyC: make(chan *sip.Request, 8), holdC: make(chan bool, 4),
+		sessID: uint64(time.Now().UnixNano() / 1000), Headers: map[string]string{}, lateOffer: off == nil, srtp: keys,
+	}
+	if off != nil {
+		c.codec, c.dtmfPT, c.held, c.proto = off.codec, off.dtmfPT, off.hold, off.proto
 	}
 	if f := req.From(); f != nil {
 		c.From = f.Address.User
@@ -359,7 +494,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, 
 		return
 	}
 	defer func() {
-		sess.Close()
+		closeMedia()
 		release()
 		s.unregister(dialog.ID)
 	}()
@@ -382,7 +517,16 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, 
 			return
 		}
 	}
-	if err := dialog.RespondSDP(c.answerSDP()); err != nil {
+	var body []byte
+	var offered []media.Crypto
+	if off != nil {
+		body = c.answerSDP()
+	} else if body, offered, err = c.offerSDP(localPort); err != nil {
+		log.Error("sip: late offer: building our offer failed", "err", err)
+		_ = dialog.Respond(500, "Server Internal Error", nil)
+		return
+	}
+	if err := dialog.RespondSDP(body); err != nil {
 		if dialog.Context().Err() != nil {
 			log.Info("sip: caller cancelled before answer", "err", err)
 			s.metrics.CallEnded("cancelled", 0)
@@ -395,8 +539,34 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, 
 		}
 		return
 	}
-	log.Info("sip: call answered", "codec", off.codec.Name, "dtmf_pt", off.dtmfPT,
-		"remote_rtp", off.remote.String(), "local_rtp", localPort)
+	if off == nil {
+		a, k, cause, err := c.lateAnswer(offered)
+		if err == nil {
+			if sess, err = s.newMedia(a, k, rtpConn, rtcpConn, log); err != nil {
+				cause = 488
+			}
+		}
+		if err != nil {
+			log.Warn("sip: late offer: no usable answer in the ACK, hanging up", "err", err, "reason_cause", cause)
+			s.metrics.CallEnded("bad_answer", 0)
+			byeCtx, cancelBye := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := c.byeReason(byeCtx, cause, err.Error()); err != nil {
+				log.Warn("sip: BYE failed", "err", err)
+			}
+			cancelBye()
+			return
+		}
+		c.mu.Lock()
+		c.sess, c.codec, c.dtmfPT, c.held, c.srtp = sess, a.codec, a.dtmfPT, a.hold, k
+		c.mu.Unlock()
+		off, keys = &a, k
+	}
+	suite := ""
+	if keys != nil {
+		suite = string(keys.local.Suite)
+	}
+	log.Info("sip: call answered", "codec", off.codec.Name, "dtmf_pt", off.dtmfPT, "srtp", suite,
+		"late_offer", c.lateOffer, "remote_rtp", off.remote.String(), "local_rtp", localPort)
 	s.metrics.CallStarted()
 
 	var wg sync.WaitGroup
@@ -420,8 +590,33 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off offer, 
 	st := sess.Stats()
 	log.Info("sip: call ended", "reason", reason, "handler_err", errString(herr),
 		"duration", time.Since(c.start).Round(time.Millisecond), "rx", st.PacketsReceived, "tx", st.PacketsSent,
-		"lost", st.Lost, "late", st.Late, "jitter", st.Jitter)
+		"lost", st.Lost, "late", st.Late, "jitter", st.Jitter, "srtp_dropped", st.SRTPDropped)
 	s.metrics.CallEnded(reason, time.Since(c.start))
+}
+
+// newMedia starts the media session for a negotiated offer (or a late
+// offer's answer) on the call's sockets, which it then owns.
+func (s *Server) newMedia(off offer, keys *sdes, rtpConn, rtcpConn *net.UDPConn, log *slog.Logger) (*media.Session, error) {
+	cd, err := codec.New(off.codec.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotAcceptable, err)
+	}
+	cfg := media.Config{Codec: cd, DTMFPayloadType: off.dtmfPT, RTP: rtpConn, RTCP: rtcpConn,
+		Remote: off.remote, Logger: log, CNAME: "hotline@" + s.advertisedHost()}
+	if keys != nil {
+		k := keys.keys()
+		cfg.SRTP = &k
+	}
+	sess, err := media.NewSession(cfg)
+	if err != nil {
+		cd.Close()
+		if errors.Is(err, media.ErrBadCrypto) || errors.Is(err, media.ErrUnsupportedCrypto) {
+			return nil, fmt.Errorf("%w: %w", ErrNotAcceptable, err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrNoMedia, err)
+	}
+	sess.SetDirection(answerDirection(off.dir))
+	return sess, nil
 }
 
 func errString(err error) string {

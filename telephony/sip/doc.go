@@ -10,10 +10,11 @@
 // An INVITE is checked in this order: source allow-list (403), re-INVITE
 // routing (To tag present), digest authentication (401 challenge, 403 for
 // a wrong password), draining (503 + Retry-After), call limit (486), SDP
-// negotiation (488 + Warning). Then an RTP port pair is allocated, 100 and
-// 180 are sent, the optional ring time passes (a CANCEL ends the attempt
-// with 487, sent by the transaction layer), 200 with our SDP answer goes
-// out and is retransmitted until ACK. Only then the handler runs, in the
+// and SRTP negotiation (488 + Warning). Then an RTP port pair is
+// allocated, 100 and 180 are sent, the optional ring time passes (a
+// CANCEL ends the attempt with 487, sent by the transaction layer), 200
+// with our SDP answer (or our offer, see Late offer) goes out and is
+// retransmitted until ACK. Only then the handler runs, in the
 // INVITE's goroutine: the transaction, the dialog, the media session and
 // the handler share one scope, and when the handler returns everything is
 // torn down in order (BYE if the caller is still there, media closed and
@@ -40,12 +41,38 @@
 // type the caller offers. The answer has exactly one codec plus
 // telephone-event, ptime 20. A re-INVITE may move media or change the
 // direction (hold: sendonly/inactive, or c=0.0.0.0) but not the codec.
+// The answer keeps the offer's transport (RTP/AVP, RTP/AVPF, RTP/SAVP,
+// RTP/SAVPF).
+//
+// # SRTP
+//
+// SRTP keyed by SDES (RFC 4568) follows WithSRTP: SRTPOptional (the
+// default) encrypts when the caller offers RTP/SAVP or SAVPF with a=crypto
+// (or "best effort" a=crypto in an RTP/AVP offer) and takes plain RTP
+// otherwise; SRTPRequired refuses plain offers with 488; SRTPOff refuses
+// RTP/SAVP with 488. Of the caller's crypto lines, each parsed strictly
+// (media.ParseCrypto), the one whose suite we prefer most
+// (media.SRTPSuites: AES_CM_128_HMAC_SHA1_80 first) is answered with the
+// same tag and a fresh random key of ours; no acceptable line is a 488
+// naming each line's fault (keys never reach logs or Warning headers). A
+// re-INVITE repeating the caller's key keeps both keys; a new key from
+// the caller re-keys both directions; switching SRTP on or off mid-call
+// is refused. DTLS-SRTP (UDP/TLS/RTP/SAVP) is not supported.
+//
+// # Late offer
+//
+// An INVITE without SDP gets our offer in the 200: every codec in
+// preference order plus telephone-event/8000 (payload type 101), plain
+// RTP/AVP, or RTP/SAVP with a crypto line per suite under SRTPRequired.
+// The caller's answer comes in the ACK; the media session starts then
+// and the handler runs. An ACK without SDP, or with an answer we cannot
+// use, ends the call at once with a BYE whose Reason header (RFC 3326)
+// says why; a re-INVITE before that ACK gets 491.
 //
 // # Not yet done
 //
-// SRTP (SDES) offers (RTP/SAVP) are refused with 488; late offer (INVITE
-// without SDP) is refused with 488; session timers (RFC 4028) are not
-// negotiated: a vanished peer is detected by the RTP timeout instead.
+// Session timers (RFC 4028) are not negotiated: a vanished peer is
+// detected by the RTP timeout instead.
 //
 // # Next: the voice pipeline
 //

@@ -14,8 +14,9 @@ var (
 	ErrUnauthorized = errors.New("sip: authentication required")
 	// ErrBadCredentials: digest response wrong for a known nonce (403).
 	ErrBadCredentials = errors.New("sip: wrong credentials")
-	// ErrNotAcceptable: no audio, no common codec, SRTP-only or malformed
-	// SDP (488 with a Warning header).
+	// ErrNotAcceptable: no audio, no common codec, SRTP not acceptable
+	// under the policy (no usable a=crypto line, plain RTP while SRTP is
+	// required) or malformed SDP (488 with a Warning header).
 	ErrNotAcceptable = errors.New("sip: offer not acceptable")
 	// ErrMalformedSDP is wrapped by ErrNotAcceptable for unparsable SDP.
 	ErrMalformedSDP = errors.New("sip: malformed SDP")

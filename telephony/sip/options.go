@@ -125,6 +125,19 @@ func WithCodecs(names ...string) Option {
 	return func(s *Server) error { s.codecs = names; return nil }
 }
 
+// WithSRTP sets when media is encrypted (SDES-keyed SRTP). Default
+// SRTPOptional.
+func WithSRTP(p SRTPPolicy) Option {
+	return func(s *Server) error {
+		switch p {
+		case SRTPOff, SRTPOptional, SRTPRequired:
+			s.srtp = p
+			return nil
+		}
+		return fmt.Errorf("sip: SRTP policy %q: want off, optional or required", p)
+	}
+}
+
 // WithUserAgent sets the User-Agent / Server header value.
 func WithUserAgent(name string) Option {
 	return func(s *Server) error { s.uaName = name; return nil }

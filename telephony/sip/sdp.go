@@ -20,11 +20,15 @@ type offer struct {
 	dir     media.Direction
 	hold    bool // c=0.0.0.0 or sendonly/inactive
 	offered []string
+	proto   string   // RTP/AVP, RTP/AVPF, RTP/SAVP or RTP/SAVPF
+	cryptos []string // the audio stream's a=crypto values, unparsed (negotiateSRTP)
 }
 
 // parseOffer negotiates an SDP offer against the preference list: G.722 >
 // PCMU > PCMA, plus telephone-event/8000 when offered. If keep is set (a
 // re-INVITE), that codec must stay: changing codecs mid-call is refused.
+// The SRTP side (proto, a=crypto) is left to negotiateSRTP. It also reads
+// the caller's answer of a late offer (the ACK's SDP).
 func parseOffer(body []byte, prefs []string, keep string) (offer, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(body); err != nil {
@@ -41,8 +45,10 @@ func parseOffer(body []byte, prefs []string, keep string) (offer, error) {
 		return offer{}, fmt.Errorf("%w: no audio stream in offer", ErrNotAcceptable)
 	}
 	proto := strings.Join(md.MediaName.Protos, "/")
-	if proto != "RTP/AVP" && proto != "RTP/AVPF" {
-		return offer{}, fmt.Errorf("%w: transport %s not supported (SRTP is not implemented)", ErrNotAcceptable, proto)
+	switch proto {
+	case "RTP/AVP", "RTP/AVPF", "RTP/SAVP", "RTP/SAVPF":
+	default:
+		return offer{}, fmt.Errorf("%w: transport %s not supported (RTP/AVP, or RTP/SAVP keyed by SDES a=crypto; not DTLS-SRTP)", ErrNotAcceptable, proto)
 	}
 
 	// Payload type → encoding name from rtpmap, falling back to the
@@ -64,7 +70,12 @@ func parseOffer(body []byte, prefs []string, keep string) (offer, error) {
 			clocks[uint8(pt)], _ = strconv.Atoi(r)
 		}
 	}
-	var o offer
+	o := offer{proto: proto}
+	for _, a := range md.Attributes {
+		if a.Key == "crypto" {
+			o.cryptos = append(o.cryptos, a.Value)
+		}
+	}
 	found := map[string]uint8{}
 	for _, f := range md.MediaName.Formats {
 		pt, err := strconv.Atoi(f)
@@ -148,23 +159,54 @@ func answerDirection(d media.Direction) media.Direction {
 	return media.SendRecv
 }
 
-// buildAnswer writes our SDP: one codec, telephone-event if negotiated,
-// ptime 20. version must grow with every new answer in the dialog.
+// buildAnswer writes our plain RTP/AVP answer: one codec, telephone-event
+// if negotiated, ptime 20. version must grow with every new answer in the
+// dialog.
 func buildAnswer(ip string, port int, sessID, version uint64, c codec.Info, dtmfPT uint8, dir media.Direction) []byte {
+	return buildSDP(ip, port, sessID, version, sdpMedia{codecs: []codec.Info{c}, dtmfPT: dtmfPT, dir: dir})
+}
+
+// sdpMedia is our audio stream: an answer has one codec, a late offer
+// all of ours in preference order.
+type sdpMedia struct {
+	proto  string // "": RTP/AVP
+	codecs []codec.Info
+	dtmfPT uint8
+	dir    media.Direction
+	crypto []media.Crypto
+}
+
+// dtmfOfferPT is the telephone-event payload type of our own offers.
+const dtmfOfferPT = 101
+
+func buildSDP(ip string, port int, sessID, version uint64, m sdpMedia) []byte {
 	fam := "IP4"
 	if a, err := netip.ParseAddr(ip); err == nil && a.Is6() && !a.Is4In6() {
 		fam = "IP6"
 	}
+	proto := m.proto
+	if proto == "" {
+		proto = "RTP/AVP"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "v=0\r\no=hotline %d %d IN %s %s\r\ns=hotline\r\nc=IN %s %s\r\nt=0 0\r\n", sessID, version, fam, ip, fam, ip)
-	fmt.Fprintf(&b, "m=audio %d RTP/AVP %d", port, c.PayloadType)
-	if dtmfPT != 0 {
-		fmt.Fprintf(&b, " %d", dtmfPT)
+	fmt.Fprintf(&b, "m=audio %d %s", port, proto)
+	for _, c := range m.codecs {
+		fmt.Fprintf(&b, " %d", c.PayloadType)
 	}
-	fmt.Fprintf(&b, "\r\na=rtpmap:%d %s/%d\r\n", c.PayloadType, c.Name, c.ClockRate)
-	if dtmfPT != 0 {
-		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", dtmfPT, dtmfPT)
+	if m.dtmfPT != 0 {
+		fmt.Fprintf(&b, " %d", m.dtmfPT)
 	}
-	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", dir)
+	b.WriteString("\r\n")
+	for _, c := range m.codecs {
+		fmt.Fprintf(&b, "a=rtpmap:%d %s/%d\r\n", c.PayloadType, c.Name, c.ClockRate)
+	}
+	if m.dtmfPT != 0 {
+		fmt.Fprintf(&b, "a=rtpmap:%d telephone-event/8000\r\na=fmtp:%d 0-16\r\n", m.dtmfPT, m.dtmfPT)
+	}
+	for _, c := range m.crypto {
+		fmt.Fprintf(&b, "a=crypto:%s\r\n", c)
+	}
+	fmt.Fprintf(&b, "a=ptime:20\r\na=%s\r\n", m.dir)
 	return []byte(b.String())
 }

@@ -31,7 +31,7 @@ func TestParseOffer(t *testing.T) {
 		{"pcmu static", sdpOffer("RTP/AVP", "8 0"), "PCMU", 0, media.SendRecv, false},
 		{"pcma only", sdpOffer("RTP/AVP", "8 96", "a=rtpmap:96 telephone-event/8000", "a=sendonly"), "PCMA", 96, media.SendOnly, false},
 		{"opus only", sdpOffer("RTP/AVP", "111", "a=rtpmap:111 opus/48000/2"), "", 0, "", true},
-		{"srtp", sdpOffer("RTP/SAVP", "0"), "", 0, "", true},
+		{"dtls-srtp", sdpOffer("UDP/TLS/RTP/SAVP", "0"), "", 0, "", true},
 		{"garbage", []byte("hello world"), "", 0, "", true},
 		{"video only", []byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n"), "", 0, "", true},
 		{"hold 0.0.0.0", []byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n"), "PCMU", 0, media.Inactive, false},

@@ -54,6 +54,7 @@ type Server struct {
 	metrics    Metrics
 	codecs     []string
 	uaName     string
+	srtp       SRTPPolicy
 
 	handler  CallHandler
 	nonceKey [32]byte
@@ -93,6 +94,7 @@ func NewServer(h CallHandler, opts ...Option) (*Server, error) {
 		rtpMax:   20999,
 		metrics:  nopMetrics{},
 		codecs:   codec.Preferred,
+		srtp:     SRTPOptional,
 		uaName:   "hotline",
 		calls:    map[string]*Call{},
 		drainC:   make(chan struct{}),
@@ -289,7 +291,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	s.log.Info("sip: serving", "listen", s.listenString(), "contact_host", s.advertisedHost(),
-		"rtp_min", s.rtpMin, "rtp_max", s.rtpMax, "auth", len(s.users) > 0, "allow_list", len(s.allow))
+		"rtp_min", s.rtpMin, "rtp_max", s.rtpMax, "auth", len(s.users) > 0, "allow_list", len(s.allow), "srtp", string(s.srtp))
 	var err error
 	select {
 	case <-ctx.Done():
@@ -417,6 +419,7 @@ func (s *Server) findCall(req *sip.Request) *Call {
 
 func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if c := s.findCall(req); c != nil {
+		c.takeAck(req) // before ReadAck: that wakes runCall, which reads the answer
 		_ = c.dialog.ReadAck(req, tx)
 	}
 }
@@ -521,9 +524,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if len(req.Body()) == 0 {
-		// Late offer (offer in our 200, answer in ACK) is not
-		// supported yet; trunks and PBXes send an offer by default.
-		s.reject(tx, req, log, fmt.Errorf("%w: INVITE without SDP offer (late offer not supported)", ErrNotAcceptable))
+		// Late offer (RFC 3261 §13.2.1): our offer goes in the 200,
+		// the caller's answer comes in the ACK.
+		s.runCall(req, tx, nil, nil, log)
 		return
 	}
 	off, err := parseOffer(req.Body(), s.codecs, "")
@@ -531,7 +534,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(tx, req, log, err)
 		return
 	}
-	s.runCall(req, tx, off, log)
+	keys, err := negotiateSRTP(off, s.srtp, false, nil)
+	if err != nil {
+		s.reject(tx, req, log, err)
+		return
+	}
+	s.runCall(req, tx, &off, keys, log)
 }
 
 func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction, log *slog.Logger) {

@@ -211,3 +211,28 @@ func TestSIPpRecordRoute(t *testing.T) {
 	runSIPp(t, bin, srv, "record_route.xml", "udp")
 	waitEnded(t, rec)
 }
+
+// Late offer with SIPp: INVITE without SDP, our offer in the 200, the
+// answer (PCMA) in the ACK, caller audio, BYE; and a bare ACK, which the
+// server must answer with a BYE whose Reason says why.
+func TestSIPpLateOffer(t *testing.T) {
+	bin := needSIPp(t)
+	checkGoroutines(t)
+	rec := newRecorder()
+	srv, _ := startServer(t, rec)
+	runSIPp(t, bin, srv, "late_offer.xml", "udp")
+	waitEnded(t, rec)
+	rec.mu.Lock()
+	cause, st, calls := rec.cause, rec.stats, rec.calls
+	rec.mu.Unlock()
+	if !errors.Is(cause, ErrRemoteHangup) || st.PacketsReceived < 30 || st.PacketsSent < 30 {
+		t.Fatalf("cause %v, media stats %+v", cause, st)
+	}
+	runSIPp(t, bin, srv, "late_offer_no_answer.xml", "udp")
+	waitFor(t, "cleanup", 5*time.Second, func() bool { return srv.ActiveCalls() == 0 && srv.PortsInUse() == 0 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.calls != calls {
+		t.Fatal("handler ran for a late offer without an answer")
+	}
+}
