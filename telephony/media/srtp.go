@@ -88,7 +88,8 @@ func (c Crypto) SameKey(o Crypto) bool {
 	return c.Suite == o.Suite && subtle.ConstantTimeCompare(c.Key, o.Key) == 1
 }
 
-// ParseCrypto parses an a=crypto attribute value strictly:
+// ParseCrypto parses an a=crypto attribute value strictly (its errors
+// never quote the key, so they may be logged):
 // "<tag> <suite> inline:<base64 key||salt>[|lifetime][|MKI:length]
 // [session params]". It refuses (ErrBadCrypto) malformed lines, a key of
 // the wrong length or bad base64, and (ErrUnsupportedCrypto) what we do not
@@ -99,7 +100,7 @@ func (c Crypto) SameKey(o Crypto) bool {
 func ParseCrypto(value string) (Crypto, error) {
 	f := strings.Fields(value)
 	if len(f) < 3 {
-		return Crypto{}, fmt.Errorf("%w: want \"<tag> <suite> inline:<key>\", got %q", ErrBadCrypto, value)
+		return Crypto{}, fmt.Errorf("%w: want \"<tag> <suite> inline:<key>\", got %d fields", ErrBadCrypto, len(f))
 	}
 	tag, err := strconv.Atoi(f[0])
 	if err != nil || tag < 0 || len(f[0]) > 9 {
@@ -119,7 +120,7 @@ func ParseCrypto(value string) (Crypto, error) {
 	}
 	parts := strings.Split(params, "|")
 	if len(parts) > 3 {
-		return Crypto{}, fmt.Errorf("%w: too many key parameters in %q", ErrBadCrypto, f[2])
+		return Crypto{}, fmt.Errorf("%w: %d key parameters, want at most key|lifetime|MKI", ErrBadCrypto, len(parts))
 	}
 	key, err := decodeKey(parts[0])
 	if err != nil {
