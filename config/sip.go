@@ -23,7 +23,10 @@ type SIP struct {
 	MaxCalls      int           `yaml:"max_calls"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	Codecs        []string      `yaml:"codecs"`
-	TLS           SIPTLS        `yaml:"tls"`
+	// SRTP is when media is encrypted (SDES keys in the SDP): off,
+	// optional (when the caller offers it) or required.
+	SRTP string `yaml:"srtp"`
+	TLS  SIPTLS `yaml:"tls"`
 }
 
 // SIPAuth is digest authentication of INVITEs; no users: none.
@@ -91,6 +94,11 @@ func (c *Config) validateSIP(bad func(key, format string, args ...any)) {
 		default:
 			bad("sip.codecs", "%q is not one of G722, PCMU, PCMA", name)
 		}
+	}
+	switch s.SRTP {
+	case "off", "optional", "required":
+	default:
+		bad("sip.srtp", "%q is not one of off, optional, required", s.SRTP)
 	}
 	if s.TLS.Addr != "" {
 		if err := checkAddr(s.TLS.Addr); err != nil {

@@ -9,7 +9,7 @@ func TestSIPDefaultsAndValidation(t *testing.T) {
 	c := Default()
 	s := c.SIP
 	if !s.Enabled || s.Addr != ":5060" || strings.Join(s.Transports, ",") != "udp,tcp" || s.RTPPortMin != 20000 ||
-		s.RTPPortMax != 20999 || s.MaxCalls != 100 || s.Codecs[0] != "G722" {
+		s.RTPPortMax != 20999 || s.MaxCalls != 100 || s.Codecs[0] != "G722" || s.SRTP != "optional" {
 		t.Fatalf("sip defaults = %+v", s)
 	}
 	if err := c.Validate(); err != nil {
@@ -24,6 +24,8 @@ func TestSIPDefaultsAndValidation(t *testing.T) {
 		{"sip.allow", func(s *SIP) { s.Allow = []string{"10.0.0.0/33"} }},
 		{"sip.auth.realm", func(s *SIP) { s.Auth = SIPAuth{Users: map[string]string{"pbx": "x"}} }},
 		{"sip.codecs", func(s *SIP) { s.Codecs = []string{"opus"} }},
+		{"sip.srtp", func(s *SIP) { s.SRTP = "mandatory" }},
+		{"sip.srtp", func(s *SIP) { s.SRTP = "" }},
 		{"sip.tls", func(s *SIP) { s.TLS.Addr = ":5061" }},
 		{"sip.addr", func(s *SIP) { s.Addr = "nope" }},
 	} {
@@ -40,8 +42,22 @@ func TestSIPDefaultsAndValidation(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("disabled sip: %v", err)
 	}
-	c, err := Load("", []string{"HOTLINE_SIP_ENABLED=false", "HOTLINE_SIP_MAX_CALLS=3"})
-	if err != nil || c.SIP.Enabled || c.SIP.MaxCalls != 3 {
+	c, err := Load("", []string{"HOTLINE_SIP_ENABLED=false", "HOTLINE_SIP_MAX_CALLS=3", "HOTLINE_SIP_SRTP=required"})
+	if err != nil || c.SIP.Enabled || c.SIP.MaxCalls != 3 || c.SIP.SRTP != "required" {
 		t.Errorf("env overrides: %v %+v", err, c.SIP)
+	}
+}
+
+// "off" unquoted is a boolean in YAML 1.1: the key must still read as the
+// word, so a config file can say `srtp: off`.
+func TestSIPSRTPOffUnquoted(t *testing.T) {
+	for _, v := range []string{"off", "optional", "required"} {
+		c, err := Load(writeFile(t, "sip:\n  srtp: "+v+"\n"), nil)
+		if err != nil || c.SIP.SRTP != v {
+			t.Errorf("srtp: %s → %q, %v", v, c.SIP.SRTP, err)
+		}
+	}
+	if _, err := Load(writeFile(t, "sip:\n  srtp: false\n"), nil); err == nil || !strings.Contains(err.Error(), "sip.srtp") {
+		t.Errorf("srtp: false: %v", err)
 	}
 }
