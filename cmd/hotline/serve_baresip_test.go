@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hotline-ivr/hotline/asr"
 	"github.com/hotline-ivr/hotline/asr/sphinx"
 	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/internal/baresiptest"
 )
 
 // TestBaresipAsksInEnglish: baresip, a real softphone, dials sip:en@
@@ -25,16 +21,7 @@ func TestBaresipAsksInEnglish(t *testing.T) {
 	if testing.Short() {
 		t.Skip("heavy: baresip call through speech recognition and synthesis")
 	}
-	bin, err := exec.LookPath("baresip")
-	if err != nil {
-		t.Skip("baresip not installed (Debian package baresip; scripts/setup.sh installs it)")
-	}
-	modDir := "/usr/lib/baresip/modules"
-	for _, m := range []string{"g722.so", "aufile.so", "sndfile.so", "account.so", "menu.so"} {
-		if _, err := os.Stat(filepath.Join(modDir, m)); err != nil {
-			t.Skipf("baresip module %s missing: %v", m, err)
-		}
-	}
+	bin := baresiptest.Need(t, "g722.so")
 	question := festivalSpeech(t, "What are the operator hours?", 16000)
 	dir := t.TempDir()
 	// The recording notice plays first: the question waits for it.
@@ -49,59 +36,12 @@ func TestBaresipAsksInEnglish(t *testing.T) {
 	// The reply in Festival's SLT voice, which PocketSphinx recognises.
 	startServeEnv(t, []string{"HOTLINE_TTS_ENGINE_EN=festival"}, "--data", dataDir, "--sip", sipAddr)
 
-	conf := filepath.Join(dir, "conf")
-	rec := filepath.Join(dir, "rec")
-	for _, d := range []string{conf, rec} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := fmt.Sprintf(`poll_method epoll
-sip_listen 127.0.0.1:%d
-audio_source aufile,%s
-audio_player aufile,/dev/null
-audio_alert aufile,/dev/null
-ausrc_srate 16000
-auplay_srate 16000
-ausrc_channels 1
-auplay_channels 1
-rtp_ports 35000-35999
-snd_path %s
-module_path %s
-module stdio.so
-module g722.so
-module aufile.so
-module sndfile.so
-module account.so
-module menu.so
-`, freeUDP(t), filepath.Join(dir, "question.wav"), rec, modDir)
-	if err := os.WriteFile(filepath.Join(conf, "config"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(conf, "accounts"),
-		[]byte("<sip:tester@127.0.0.1>;regint=0;audio_codecs=G722\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-f", conf, "-t", "30", "-e", "/dial sip:en@"+sipAddr)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Stdin = nil
-	err = cmd.Run()
-	// stdio's status line repeats every 100 ms: only the messages.
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(out.String(), "\r", "\n"), "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, "audio=") {
-			lines = append(lines, l)
-		}
-	}
-	t.Logf("baresip: %v\n%s", err, tailString(strings.Join(lines, "\n"), 2000))
-	files, _ := filepath.Glob(filepath.Join(rec, "*dec*.wav"))
+	call := baresiptest.Run(t, bin, baresiptest.Call{Dial: "sip:en@" + sipAddr, Source: filepath.Join(dir, "question.wav"),
+		Codecs: []string{"G722"}, Modules: []string{"g722.so"}, Seconds: 30})
+	t.Logf("baresip: %v\n%s", call.Err, baresiptest.Tail(call.Log, 2000))
+	files := call.Heard
 	if len(files) == 0 {
-		all, _ := filepath.Glob(filepath.Join(rec, "*"))
-		t.Fatalf("baresip recorded nothing (files %v)", all)
+		t.Fatal("baresip recorded nothing")
 	}
 	heard, info, err := audio.ReadWAVFile(files[0])
 	if err != nil {
@@ -130,5 +70,3 @@ module menu.so
 		t.Errorf("the recorded reply is not the operator hours: %q", got)
 	}
 }
-
-func tailString(s string, n int) string { return s[max(0, len(s)-n):] }

@@ -87,8 +87,9 @@ type Stats struct {
 	DTMFReceived, DTMFSent       uint64
 	RemoteFractionLost           float64 // from the peer's last receiver report
 	RemoteJitter                 time.Duration
-	// SRTPDropped counts SRTP/SRTCP packets dropped because they failed
-	// authentication (tampered, wrong key) or the replay check.
+	// SRTPDropped counts packets dropped by SRTP/SRTCP: failed
+	// authentication (tampered, wrong key), replays, and packets that
+	// are not SRTP at all (a peer's unencrypted keep-alives, garbage).
 	SRTPDropped uint64
 }
 
