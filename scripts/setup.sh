@@ -14,11 +14,16 @@ APT_PACKAGES=(
   chromium fonts-dejavu-core   # headless browser for the web editor's end-to-end test
   espeak-ng libespeak-ng-dev festival festvox-us-slt-hts   # speech synthesis (tts/espeak, tts/festival)
   libopus-dev libopusfile-dev   # Opus for telephony/webrtc (hraban/opus links opusfile unless built with -tags nolibopusfile)
+  libpcre3 libreadline8   # what the Kamailio binary below links
 )
 
 VOSK_VERSION=0.3.39
 VOSK_TGZ_SHA256=f0acfb81236e492f29193ffbd1029204cd0af7107fca4e5e5a410432b3291ad3
 VOSK_DIR=${VOSK_DIR:-$PWD/.cache/vosk}
+# Kamailio is the SIP proxy the tests put in front of two instances. Only
+# its binary and modules are unpacked into .cache: the Debian package
+# would also install and start a system service on port 5060.
+KAMAILIO_DIR=$PWD/.cache/kamailio
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -50,6 +55,19 @@ if [ ! -f "$VOSK_DIR/lib/libvosk.so" ]; then
   tar -xzf "$tmp/vosk-$VOSK_VERSION.tgz" -C "$tmp" package/lib/linux-x86_64/libvosk.so
   mkdir -p "$VOSK_DIR/lib"
   mv "$tmp/package/lib/linux-x86_64/libvosk.so" "$VOSK_DIR/lib/libvosk.so"
+fi
+
+if [ ! -x "$KAMAILIO_DIR/usr/sbin/kamailio" ]; then
+  say "unpacking Kamailio (Debian package kamailio, binary only) into $KAMAILIO_DIR"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  if ! (cd "$tmp" && apt-get download -q kamailio </dev/null); then
+    ${SUDO:-} apt-get update -q </dev/null
+    (cd "$tmp" && apt-get download -q kamailio </dev/null)
+  fi
+  mkdir -p "$KAMAILIO_DIR"
+  dpkg-deb -x "$tmp"/kamailio_*.deb "$KAMAILIO_DIR"
+  rm -rf "$tmp"
 fi
 
 go mod download
