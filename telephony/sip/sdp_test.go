@@ -76,7 +76,17 @@ func TestBuildAnswerParses(t *testing.T) {
 func FuzzParseOffer(f *testing.F) {
 	f.Add(sdpOffer("RTP/AVP", "0 8 9 101", "a=rtpmap:101 telephone-event/8000"))
 	f.Add([]byte("v=0\r\n"))
+	f.Add(sdpOffer("RTP/SAVP", "9 101", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseOffer(b, codec.Preferred, "")
+		o, err := parseOffer(b, codec.Preferred, "")
+		if err != nil {
+			return
+		}
+		for _, p := range []SRTPPolicy{SRTPOff, SRTPOptional, SRTPRequired} {
+			k, _ := negotiateSRTP(o, p, false, nil)
+			_, _ = negotiateSRTP(o, p, true, k)
+		}
+		offered, _ := offerCrypto()
+		_, _ = answerSRTP(o, offered)
 	})
 }

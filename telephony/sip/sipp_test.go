@@ -213,8 +213,9 @@ func TestSIPpRecordRoute(t *testing.T) {
 }
 
 // Late offer with SIPp: INVITE without SDP, our offer in the 200, the
-// answer (PCMA) in the ACK, caller audio, BYE; and a bare ACK, which the
-// server must answer with a BYE whose Reason says why.
+// answer (PCMA) in the ACK, caller audio, BYE; a bare ACK, which the
+// server must answer with a BYE whose Reason says why; a re-INVITE sent
+// before the ACK, which gets 491 without spoiling the call.
 func TestSIPpLateOffer(t *testing.T) {
 	bin := needSIPp(t)
 	checkGoroutines(t)
@@ -231,8 +232,17 @@ func TestSIPpLateOffer(t *testing.T) {
 	runSIPp(t, bin, srv, "late_offer_no_answer.xml", "udp")
 	waitFor(t, "cleanup", 5*time.Second, func() bool { return srv.ActiveCalls() == 0 && srv.PortsInUse() == 0 })
 	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	if rec.calls != calls {
+		rec.mu.Unlock()
 		t.Fatal("handler ran for a late offer without an answer")
+	}
+	rec.mu.Unlock()
+	// A re-INVITE before the ACK: 491, and the call still starts.
+	runSIPp(t, bin, srv, "late_offer_reinvite.xml", "udp")
+	waitEnded(t, rec)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.calls != calls+1 || !errors.Is(rec.cause, ErrRemoteHangup) || rec.stats.PacketsReceived < 20 {
+		t.Fatalf("calls %d, cause %v, stats %+v", rec.calls, rec.cause, rec.stats)
 	}
 }
