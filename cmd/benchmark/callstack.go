@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hotline-ivr/hotline/appeal"
 	"github.com/hotline-ivr/hotline/asr"
 	"github.com/hotline-ivr/hotline/bot"
 	"github.com/hotline-ivr/hotline/calls"
@@ -118,4 +119,12 @@ func turnColumns(turns []calls.Turn) string {
 		p50(func(t calls.Turn) int64 { return t.UnderstandingMs }),
 		p50(func(t calls.Turn) int64 { return t.WaitingMs }),
 		p50(func(t calls.Turn) int64 { return t.SynthesisMs }))
+}
+
+// servedCompleter is the early end of turn as hotline serve wires it
+// (botStack.voiceDeps): the bot's understanding decides whether what the
+// caller said at a short pause is complete.
+func servedCompleter(deps bot.Deps) voice.Completer {
+	return voice.UnderstandingCompleter(voice.CompleterConfig{Understander: deps.Understander,
+		ValidAppeal: func(s string) bool { return appeal.ValidNumber(s) == nil }})
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/hotline-ivr/hotline/bot"
 	"github.com/hotline-ivr/hotline/bot/adapters"
 	"github.com/hotline-ivr/hotline/calls"
+	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/internal/sipload"
 	"github.com/hotline-ivr/hotline/nlu"
 	"github.com/hotline-ivr/hotline/store"
@@ -35,7 +36,6 @@ import (
 	"github.com/hotline-ivr/hotline/tts"
 	"github.com/hotline-ivr/hotline/tts/espeak"
 	"github.com/hotline-ivr/hotline/tts/festival"
-	"github.com/hotline-ivr/hotline/voice"
 )
 
 // The phone-call sections run a SIP server in this process and drive it
@@ -436,8 +436,11 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 	}
 	type vadKey struct{ hangover, early time.Duration }
 	def := audio.DefaultVADConfig().Hangover
-	levels := []level{{1, "5", def, 0}, {10, "5", def, 0}, {10, "1", def, 0}, {10, "1", 300 * time.Millisecond, 0},
-		{10, "1", def, 300 * time.Millisecond}}
+	// The first three are hotline serve's defaults (early endpoint on);
+	// the last two show what the hangover alone costs.
+	early := config.Default().ASR.VAD.EarlyEndpoint
+	levels := []level{{1, "5", def, early}, {10, "5", def, early}, {10, "1", def, early},
+		{10, "1", def, 0}, {10, "1", 300 * time.Millisecond, 0}}
 	if b.quick {
 		levels = levels[:1]
 	}
@@ -458,11 +461,7 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 	}
 	var active atomic.Pointer[sphinx.Engine]
 	// As hotline serve wires it: only engines with a VAD Pause end turns early.
-	stack, closeStack, err := newCallStack(ctx, dir, func() asr.Recognizer { return active.Load() },
-		func(deps bot.Deps) voice.Completer {
-			return voice.UnderstandingCompleter(voice.CompleterConfig{Understander: deps.Understander,
-				ValidAppeal: func(s string) bool { return appeal.ValidNumber(s) == nil }})
-		})
+	stack, closeStack, err := newCallStack(ctx, dir, func() asr.Recognizer { return active.Load() }, servedCompleter)
 	if err != nil {
 		return err
 	}

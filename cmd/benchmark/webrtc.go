@@ -23,6 +23,7 @@ import (
 	"github.com/hotline-ivr/hotline/asr/sphinx"
 	"github.com/hotline-ivr/hotline/audio"
 	"github.com/hotline-ivr/hotline/calls"
+	"github.com/hotline-ivr/hotline/config"
 	"github.com/hotline-ivr/hotline/internal/rtcclient"
 	"github.com/hotline-ivr/hotline/internal/sipload"
 	"github.com/hotline-ivr/hotline/telephony/webrtc"
@@ -103,7 +104,11 @@ func rtcPipeline(ctx context.Context, b *bench, w io.Writer, dir string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := sphinx.New(sphinx.WithMaxStreams(8), sphinx.WithStreamWait(30*time.Second))
+	// As hotline serve's defaults: the turn ends early at a short pause
+	// when what was said is complete.
+	vad := audio.DefaultVADConfig()
+	vad.Pause = config.Default().ASR.VAD.EarlyEndpoint
+	rec, err := sphinx.New(sphinx.WithMaxStreams(8), sphinx.WithStreamWait(30*time.Second), sphinx.WithVAD(vad))
 	if err != nil {
 		return err
 	}
@@ -121,7 +126,7 @@ func rtcPipeline(ctx context.Context, b *bench, w io.Writer, dir string) error {
 		cfg.Text = c.Text()
 		cfg.OnEvent = func(ev voice.Event) { _ = c.SendEvent(ev) }
 	}
-	stack, closeStack, err := newCallStack(ctx, dir, func() asr.Recognizer { return rec }, nil, calls.WithVoiceConfig(tune))
+	stack, closeStack, err := newCallStack(ctx, dir, func() asr.Recognizer { return rec }, servedCompleter, calls.WithVoiceConfig(tune))
 	if err != nil {
 		return err
 	}
