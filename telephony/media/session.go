@@ -94,14 +94,20 @@ type Stats struct {
 }
 
 // Session is the media of one call.
+//
+// Its codec may change mid-call (SetCodec: a re-INVITE re-anchored media
+// on another codec) but its PCM rate does not: ReadFrame keeps returning
+// frames at the first codec's rate, converted from the new codec's. The
+// switch happens on the pacer at a frame boundary. codec is written only
+// there, under mu; the pacer reads it without the lock (it is the only
+// writer), everyone else under mu.
 type Session struct {
 	cfg    Config
 	log    *slog.Logger
 	codec  codec.Codec
-	clock  int
-	rate   int
+	rate   int // PCM rate of ReadFrame: fixed for the life of the session
 	ssrc   uint32
-	frameN int // samples per 20 ms at the PCM rate
+	frameN int // samples per 20 ms at rate
 
 	in    chan audio.Frame
 	out   chan audio.Frame
@@ -113,6 +119,10 @@ type Session struct {
 	wg        sync.WaitGroup
 
 	mu         sync.Mutex // guards the fields below (shared by reader, playout, sender)
+	clock      int        // RTP clock rate of codec
+	pt         uint8      // payload type of codec: what the reader accepts as audio
+	dtmfPT     uint8      // telephone-event payload type, 0: none
+	next       *codecSwitch
 	remote     netip.AddrPort
 	remoteRTCP netip.AddrPort
 	latched    bool
@@ -134,9 +144,20 @@ type Session struct {
 	po    playoutState // owned by the pacer
 	tx    txState      // owned by the pacer
 
-	wmu     sync.Mutex // guards WriteFrame's resampling state
-	pending []int16
-	resamp  *audio.Resampler
+	// txRate is the rate WriteFrame converts to: the newest codec's, so
+	// audio is resampled once, straight to what the encoder takes.
+	txRate atomic.Int32
+
+	wmu      sync.Mutex // guards WriteFrame's resampling state
+	pending  []int16
+	pendRate int // rate of pending
+	resamp   *audio.Resampler
+}
+
+// codecSwitch is a SetCodec waiting for the pacer's next frame.
+type codecSwitch struct {
+	codec  codec.Codec // nil: keep the codec, change only dtmfPT
+	dtmfPT uint8
 }
 
 // rxStats is RFC 3550 appendix A.1/A.8 bookkeeping.
@@ -193,6 +214,8 @@ func newSession(cfg Config, paced bool) (*Session, error) {
 		log:    cfg.Logger,
 		codec:  cfg.Codec,
 		clock:  cfg.Codec.ClockRate(),
+		pt:     cfg.Codec.PayloadType(),
+		dtmfPT: cfg.DTMFPayloadType,
 		rate:   cfg.Codec.SampleRate(),
 		ssrc:   binary.BigEndian.Uint32(b[:]),
 		frameN: audio.SamplesPerFrame(cfg.Codec.SampleRate()),
@@ -206,6 +229,8 @@ func newSession(cfg Config, paced bool) (*Session, error) {
 			int(cfg.JitterMax/audio.FrameDuration)),
 	}
 	s.dtmfRx.clock = s.clock
+	s.txRate.Store(int32(s.rate))
+	s.pendRate = s.rate
 	s.srtp.Store(st)
 	s.setRemoteLocked(cfg.Remote)
 	s.lastPacket.Store(time.Now().UnixNano())
@@ -223,11 +248,90 @@ func newSession(cfg Config, paced bool) (*Session, error) {
 // LocalPort is the RTP port (RTCP is the next one).
 func (s *Session) LocalPort() int { return s.cfg.RTP.LocalAddr().(*net.UDPAddr).Port }
 
-// SampleRate of the frames ReadFrame returns and WriteFrame prefers.
+// SampleRate of the frames ReadFrame returns. It stays the first codec's
+// when SetCodec changes the codec.
 func (s *Session) SampleRate() int { return s.rate }
 
-// Codec is the negotiated codec.
-func (s *Session) Codec() codec.Codec { return s.codec }
+// Codec is the codec in use (after a SetCodec, once the switch is made).
+func (s *Session) Codec() codec.Codec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.codec
+}
+
+// SetCodec switches the media to another codec and telephone-event
+// payload type (0: none), as a re-INVITE renegotiated them; c nil keeps
+// the codec and changes only the DTMF payload type. The session takes c
+// over. The switch is made by the pacer at the next frame boundary (after
+// an RFC 4733 event that is playing has ended): payload type, RTP clock,
+// timestamp step and DTMF payload type change together, the jitter buffer
+// and the silence recording start over, and the old codec is closed.
+// ReadFrame's rate does not change: decoded audio is resampled to it.
+func (s *Session) SetCodec(c codec.Codec, dtmfPT uint8) error {
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		s.mu.Unlock()
+		if c != nil {
+			c.Close()
+		}
+		return ErrClosed
+	default:
+	}
+	if c == nil && s.next != nil {
+		c, s.next.codec = s.next.codec, nil // a codec still waiting stays
+	}
+	if s.next != nil && s.next.codec != nil {
+		s.next.codec.Close() // replaced before the pacer got to it
+	}
+	s.next = &codecSwitch{codec: c, dtmfPT: dtmfPT}
+	s.mu.Unlock()
+	if c != nil {
+		s.txRate.Store(int32(c.SampleRate()))
+	}
+	return nil
+}
+
+// switchCodecLocked applies a pending switch to what the reader and the
+// counters share (mu held, pacer goroutine). Packets of the old codec still
+// in the jitter buffer would be decoded by the new one: they are dropped.
+func (s *Session) switchCodecLocked(sw *codecSwitch) (old codec.Codec) {
+	s.dtmfPT = sw.dtmfPT
+	if sw.codec == nil {
+		return nil
+	}
+	old, s.codec = s.codec, sw.codec
+	if clock := sw.codec.ClockRate(); clock != s.clock {
+		// Interarrival jitter is kept in clock units; the next transit
+		// difference is a jump the jitter update ignores.
+		s.rx.jitter = s.rx.jitter * float64(clock) / float64(s.clock)
+		s.rx.transit = 0
+		s.clock = clock
+	}
+	s.pt = sw.codec.PayloadType()
+	s.dtmfRx.clock = s.clock
+	s.jb.reset()
+	return old
+}
+
+// switchCodecTx resets the pacer-owned sending and playout state for the
+// new codec and closes the old one (pacer goroutine).
+func (s *Session) switchCodecTx(old codec.Codec) {
+	tx, po := &s.tx, &s.po
+	c := s.codec
+	rate := c.SampleRate()
+	tx.step = uint32(s.clock / 50)
+	tx.marker = true // the peer's decoder sees a new stream start
+	tx.silence = audio.Frame{Rate: rate, Samples: make([]int16, audio.SamplesPerFrame(rate))}
+	tx.snap, _ = c.(codec.EncoderSnapshotter)
+	// The recording is of the old encoder's silence: record anew.
+	tx.quiet, tx.recN, tx.useCached, tx.phase = 0, 0, false, 0
+	tx.recStates, tx.recPays = nil, nil
+	tx.conv = nil
+	po.last, po.conceals, po.resamp = po.last[:0], 0, nil
+	old.Close()
+	s.log.Debug("rtp: codec switched", "from", old.Name(), "to", c.Name())
+}
 
 func (s *Session) setRemoteLocked(ap netip.AddrPort) {
 	s.remote = ap
@@ -321,8 +425,8 @@ func (s *Session) ReadFrameContext(ctx context.Context) (audio.Frame, error) {
 }
 
 // WriteFrame queues audio for the caller. Any rate among 8/16/48 kHz and
-// any length are accepted: the audio is converted to the codec rate and cut
-// into 20 ms packets. It blocks while the queue (200 ms by default) is
+// any length are accepted: the audio is converted to the codec's rate and
+// cut into 20 ms packets. It blocks while the queue (200 ms by default) is
 // full, so a producer faster than real time is paced by the sender. Call it
 // from one goroutine.
 func (s *Session) WriteFrame(f audio.Frame) error {
@@ -333,10 +437,11 @@ func (s *Session) WriteFrame(f audio.Frame) error {
 		return ErrClosed
 	default:
 	}
+	rate := s.writeRateLocked()
 	samples := f.Samples
-	if f.Rate != s.rate && len(samples) > 0 {
-		if s.resamp == nil || s.resamp.From() != f.Rate {
-			r, err := audio.NewResampler(f.Rate, s.rate)
+	if f.Rate != rate && len(samples) > 0 {
+		if s.resamp == nil || s.resamp.From() != f.Rate || s.resamp.To() != rate {
+			r, err := audio.NewResampler(f.Rate, rate)
 			if err != nil {
 				return err
 			}
@@ -345,9 +450,34 @@ func (s *Session) WriteFrame(f audio.Frame) error {
 		samples = s.resamp.Process(samples)
 	}
 	s.pending = append(s.pending, samples...)
-	for len(s.pending) >= s.frameN {
-		fr := audio.Frame{Rate: s.rate, Samples: append([]int16(nil), s.pending[:s.frameN]...)}
-		s.pending = s.pending[s.frameN:]
+	return s.queueLocked()
+}
+
+// writeRateLocked is the rate to queue audio at. After a codec change the
+// partial frame waiting is converted to it (wmu held).
+func (s *Session) writeRateLocked() int {
+	rate := int(s.txRate.Load())
+	if rate == s.pendRate {
+		return rate
+	}
+	if len(s.pending) > 0 {
+		if conv, err := audio.Resample(s.pending, s.pendRate, rate); err == nil {
+			s.pending = conv
+		} else {
+			s.pending = s.pending[:0]
+		}
+	}
+	s.pendRate = rate
+	return rate
+}
+
+// queueLocked moves whole 20 ms frames from pending to the send queue
+// (wmu held).
+func (s *Session) queueLocked() error {
+	n := audio.SamplesPerFrame(s.pendRate)
+	for len(s.pending) >= n {
+		fr := audio.Frame{Rate: s.pendRate, Samples: append([]int16(nil), s.pending[:n]...)}
+		s.pending = s.pending[n:]
 		select {
 		case s.out <- fr:
 		case <-s.done:
@@ -364,12 +494,20 @@ func (s *Session) WriteFrame(f audio.Frame) error {
 // end of a prompt is played.
 func (s *Session) Flush() error {
 	s.wmu.Lock()
-	n := len(s.pending)
-	s.wmu.Unlock()
-	if n == 0 {
+	defer s.wmu.Unlock()
+	if len(s.pending) == 0 {
 		return nil
 	}
-	return s.WriteFrame(audio.Frame{Rate: s.rate, Samples: make([]int16, s.frameN-n)})
+	select {
+	case <-s.done:
+		return ErrClosed
+	default:
+	}
+	s.writeRateLocked()
+	if n := len(s.pending); n > 0 {
+		s.pending = append(s.pending, make([]int16, max(0, audio.SamplesPerFrame(s.pendRate)-n))...)
+	}
+	return s.queueLocked()
 }
 
 // ClearPlayback drops queued audio at once (barge-in) and reports how many
@@ -398,7 +536,10 @@ func (s *Session) DTMF() <-chan Digit { return s.dtmfC }
 // SendDTMF queues an RFC 4733 event (duration 0 means 100 ms). Audio is
 // paused while it plays.
 func (s *Session) SendDTMF(key byte, dur time.Duration) error {
-	if s.cfg.DTMFPayloadType == 0 {
+	s.mu.Lock()
+	pt := s.dtmfPT
+	s.mu.Unlock()
+	if pt == 0 {
 		return errors.New("media: telephone-event not negotiated")
 	}
 	code, err := EventCode(key)
@@ -450,7 +591,14 @@ func (s *Session) Close() error {
 		s.cfg.RTP.Close()
 		s.cfg.RTCP.Close()
 		s.wg.Wait()
-		s.codec.Close()
+		s.mu.Lock()
+		c, next := s.codec, s.next
+		s.next = nil
+		s.mu.Unlock()
+		c.Close()
+		if next != nil && next.codec != nil {
+			next.codec.Close() // SetCodec'd but never switched to
+		}
 	})
 	return nil
 }
@@ -491,13 +639,14 @@ func (s *Session) readRTP() {
 
 func (s *Session) receive(pkt *rtp.Packet, src netip.AddrPort, n int) {
 	pt := pkt.PayloadType
-	isDTMF := s.cfg.DTMFPayloadType != 0 && pt == s.cfg.DTMFPayloadType
-	if pt != s.codec.PayloadType() && !isDTMF {
-		return
-	}
 	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 	now := time.Now()
 	s.mu.Lock()
+	isDTMF := s.dtmfPT != 0 && pt == s.dtmfPT
+	if pt != s.pt && !isDTMF {
+		s.mu.Unlock()
+		return // another codec (e.g. the old one around a switch) or garbage
+	}
 	if !s.latched {
 		// Symmetric RTP (RFC 4961): answer to where the caller's
 		// packets come from, which behind NAT is not the SDP address.
@@ -557,7 +706,7 @@ func (s *Session) updateRxLocked(pkt *rtp.Packet, now time.Time) {
 	// Interarrival jitter (RFC 3550 A.8) in RTP clock units.
 	arrival := now.UnixNano() * int64(s.clock) / int64(time.Second)
 	transit := arrival - int64(pkt.Timestamp)
-	if r.received > 1 && pkt.PayloadType == s.codec.PayloadType() {
+	if r.received > 1 && pkt.PayloadType == s.pt {
 		d := transit - r.transit
 		if d < 0 {
 			d = -d
@@ -575,6 +724,7 @@ type playoutState struct {
 	conceals int
 	pcm      []int16
 	payload  []byte
+	resamp   *audio.Resampler // codec rate → the session's rate, after a codec switch
 }
 
 // txState is the sender's state between ticks (pacer goroutine only).
@@ -587,6 +737,9 @@ type txState struct {
 	pktBuf   []byte
 	silence  audio.Frame
 	nextRTCP time.Time
+	conv     *audio.Resampler // queued frames at another rate than the codec's (around a switch)
+
+	dtmfPT    uint8 // of the event playing: a switch waits for its end
 
 	dtmf      *Digit
 	dtmfTS    uint32
@@ -719,9 +872,13 @@ func (s *Session) playoutFrame() {
 	case st == popPlay && kind == kindAudio:
 		f = s.codec.Decode(po.pcm, po.payload)
 		po.pcm = f.Samples
+		if f.Rate != s.rate {
+			f = po.convert(f, s.rate, s.frameN)
+		} else {
+			f = f.Clone()
+		}
 		po.last = append(po.last[:0], f.Samples...)
 		po.conceals = 0
-		f = f.Clone()
 	case st == popConceal && po.conceals < 3 && len(po.last) > 0:
 		// Packet loss concealment: repeat the last frame, fading, then
 		// fall back to silence.
@@ -753,21 +910,56 @@ func (s *Session) playoutFrame() {
 	s.mu.Unlock()
 }
 
+// convert resamples a decoded frame of a codec switched to mid-call to
+// the session's rate, exactly one frame long.
+func (po *playoutState) convert(f audio.Frame, rate, n int) audio.Frame {
+	if po.resamp == nil || po.resamp.From() != f.Rate {
+		r, err := audio.NewResampler(f.Rate, rate)
+		if err != nil {
+			return audio.Frame{Rate: rate, Samples: make([]int16, n)}
+		}
+		po.resamp = r
+	}
+	out := po.resamp.ProcessTo(make([]int16, 0, n), f.Samples)
+	return audio.Frame{Rate: rate, Samples: fitFrame(out, n)}
+}
+
+// fitFrame pads with silence or cuts to n samples.
+func fitFrame(s []int16, n int) []int16 {
+	if len(s) >= n {
+		return s[:n]
+	}
+	return append(s, make([]int16, n-len(s))...)
+}
+
 // sendFrame sends the next 20 ms: a DTMF event packet while one plays, else
 // the next queued frame, else silence. The RTP timestamp advances every
 // frame whether or not a packet goes out; the sequence number with every
-// packet sent.
+// packet sent. A codec switch (SetCodec) is made here, before the frame,
+// so this frame's packet and playout are both the new codec's.
 func (s *Session) sendFrame() {
 	tx := &s.tx
+	var old codec.Codec
+	switched := false
 	s.mu.Lock()
-	dir, remote := s.dir, s.remote
+	if s.next != nil && tx.dtmf == nil {
+		old, switched = s.switchCodecLocked(s.next), true
+		s.next = nil
+	}
+	dir, remote, dtmfPT := s.dir, s.remote, s.dtmfPT
 	s.mu.Unlock()
+	if old != nil {
+		s.switchCodecTx(old)
+	} else if switched {
+		s.log.Debug("rtp: telephone-event payload type changed", "pt", dtmfPT)
+	}
 	sending := dir.Sends() && remote.IsValid()
 
-	if tx.dtmf == nil {
+	if tx.dtmf == nil && dtmfPT != 0 {
 		select {
 		case d := <-s.dtmfQ:
 			tx.dtmf = &d
+			tx.dtmfPT = dtmfPT
 			tx.dtmfTS, tx.dtmfDur, tx.dtmfEnds = tx.ts, 0, 0
 			tx.dtmfTotal = uint32(d.Duration.Seconds() * float64(s.clock))
 		default:
@@ -788,7 +980,7 @@ func (s *Session) sendFrame() {
 			tx.dtmfEnds++
 		}
 		tx.buf = ev.marshal(tx.buf[:0])
-		hdr = rtp.Header{Version: 2, PayloadType: s.cfg.DTMFPayloadType, SequenceNumber: tx.seq,
+		hdr = rtp.Header{Version: 2, PayloadType: tx.dtmfPT, SequenceNumber: tx.seq,
 			Timestamp: tx.dtmfTS, SSRC: s.ssrc, Marker: first}
 		if tx.dtmfEnds >= 3 {
 			tx.dtmf = nil
@@ -800,6 +992,9 @@ func (s *Session) sendFrame() {
 		var f *audio.Frame
 		select {
 		case fr := <-s.out:
+			if r := s.codec.SampleRate(); fr.Rate != r {
+				fr = tx.convert(fr, r)
+			}
 			f = &fr
 		default:
 		}
@@ -838,6 +1033,20 @@ func (s *Session) sendFrame() {
 		s.st.BytesSent += uint64(len(tx.buf))
 		s.mu.Unlock()
 	}
+}
+
+// convert resamples a frame queued before a codec switch to the new
+// codec's rate.
+func (tx *txState) convert(f audio.Frame, rate int) audio.Frame {
+	n := audio.SamplesPerFrame(rate)
+	if tx.conv == nil || tx.conv.From() != f.Rate || tx.conv.To() != rate {
+		r, err := audio.NewResampler(f.Rate, rate)
+		if err != nil {
+			return audio.Frame{Rate: rate, Samples: make([]int16, n)}
+		}
+		tx.conv = r
+	}
+	return audio.Frame{Rate: rate, Samples: fitFrame(tx.conv.ProcessTo(make([]int16, 0, n), f.Samples), n)}
 }
 
 // ntpTime converts t to the 64-bit NTP format of RTCP.
