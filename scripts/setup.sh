@@ -10,7 +10,7 @@ APT_PACKAGES=(
   pocketsphinx pocketsphinx-en-us libpocketsphinx-dev
   pocketsphinx-testdata festvox-ru   # recordings with reference texts, used by tests when ../shared is absent
   sox
-  libspandsp-dev sip-tester baresip   # telephony: G.722 codec, SIPp and softphone for SIP tests
+  libspandsp-dev sip-tester baresip   # telephony tests: spandsp G.722 (the reference the Go codec is held to), SIPp and a softphone
   chromium fonts-dejavu-core   # headless browser for the web editor's end-to-end test
   espeak-ng libespeak-ng-dev festival festvox-us-slt-hts   # speech synthesis (tts/espeak, tts/festival)
   libopus-dev libopusfile-dev   # Opus for telephony/webrtc (hraban/opus links opusfile unless built with -tags nolibopusfile)
