@@ -739,9 +739,8 @@ type txState struct {
 	nextRTCP time.Time
 	conv     *audio.Resampler // queued frames at another rate than the codec's (around a switch)
 
-	dtmfPT    uint8 // of the event playing: a switch waits for its end
-
 	dtmf      *Digit
+	dtmfPT    uint8 // of the event playing: a codec switch waits for its end
 	dtmfTS    uint32
 	dtmfDur   uint32
 	dtmfTotal uint32
