@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -54,20 +55,35 @@ type Call struct {
 	notifyC chan *sip.Request
 	holdC   chan bool
 
-	lateOffer bool // INVITE without SDP: our offer in the 200, the answer in the ACK
+	lateOffer   bool          // INVITE without SDP: our offer in the 200, the answer in the ACK
+	allowUpdate bool          // the caller's INVITE allows UPDATE (our session refreshes)
+	timerKick   chan struct{} // the session timer was renegotiated or refreshed
+	reqMu       sync.Mutex    // our in-dialog requests one at a time (the ACK of a re-INVITE takes its CSeq)
+	offerMu     sync.Mutex    // the peer's re-offers (re-INVITE, UPDATE) one at a time
 
-	mu         sync.Mutex
-	held       bool
-	sessID     uint64
-	sdpVersion uint64
-	proto      string // of our last answer (or late offer)
-	srtp       *sdes  // nil: plain RTP
-	ackSeen    bool   // late offer: the INVITE's ACK arrived
-	ackSDP     []byte // late offer: its body, the caller's answer
+	mu           sync.Mutex
+	held         bool
+	rate         int // PCM rate of ReadFrame: the first codec's, for the whole call
+	sessID       uint64
+	sdpVersion   uint64
+	lastSDP      []byte // the last SDP we sent: an unchanged session keeps its version
+	proto        string // of our last answer (or late offer)
+	srtp         *sdes  // nil: plain RTP
+	ackSeen      bool   // late offer: the INVITE's ACK arrived
+	ackSDP       []byte // late offer: its body, the caller's answer
+	offerPending bool   // our re-INVITE's offer awaits its answer (glare: 491)
+	timer        timerState
+	byeCause     int // non-zero: the final BYE carries a Reason with this cause and byeText
+	byeText      string
 }
 
-// Codec is the negotiated codec name ("G722", "PCMU", "PCMA").
-func (c *Call) Codec() string { return c.codec.Name }
+// Codec is the codec in use ("G722", "PCMU", "PCMA"); a re-INVITE may
+// change it (SampleRate does not change).
+func (c *Call) Codec() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.codec.Name
+}
 
 // SRTP is the SRTP suite protecting the call's media ("AES_CM_128_HMAC_SHA1_80",
 // ...), or "" for plain RTP.
@@ -80,8 +96,14 @@ func (c *Call) SRTP() string {
 	return string(c.srtp.local.Suite)
 }
 
-// SampleRate is the PCM rate of ReadFrame (16000 for G.722, else 8000).
-func (c *Call) SampleRate() int { return c.codec.SampleRate }
+// SampleRate is the PCM rate of ReadFrame (16000 for a call answered in
+// G.722, else 8000). It stays the same for the whole call: after a codec
+// change by re-INVITE the media converts.
+func (c *Call) SampleRate() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rate
+}
 
 // Logger is the call's logger (call_id and masked parties attached).
 func (c *Call) Logger() *slog.Logger { return c.log }
@@ -215,7 +237,9 @@ func (c *Call) Transfer(ctx context.Context, referTo string, headers map[string]
 		req.AppendHeader(sip.NewHeader(k, v))
 	}
 	c.log.Info("sip: transferring", "refer_to", referTo)
+	c.reqMu.Lock()
 	res, err := c.dialog.Do(ctx, req)
+	c.reqMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("%w: REFER: %w", ErrTransferFailed, err)
 	}
@@ -258,15 +282,25 @@ func sipfragStatus(b []byte) int {
 	return n
 }
 
+// answerSDP is our SDP for the session as it is now. Its version grows
+// only when it differs from the last SDP we sent: an unchanged session
+// (a refresh) is described by an identical SDP (RFC 3264 §8).
 func (c *Call) answerSDP() []byte {
+	dir := c.sess.Direction()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sdpVersion++
-	m := sdpMedia{proto: c.proto, codecs: []codec.Info{c.codec}, dtmfPT: c.dtmfPT, dir: c.sess.Direction()}
+	m := sdpMedia{proto: c.proto, codecs: []codec.Info{c.codec}, dtmfPT: c.dtmfPT, dir: dir}
 	if c.srtp != nil {
 		m.crypto = []media.Crypto{c.srtp.local}
 	}
-	return buildSDP(c.srv.mediaHost(), c.sess.LocalPort(), c.sessID, c.sdpVersion, m)
+	if c.lastSDP != nil {
+		if b := buildSDP(c.srv.mediaHost(), c.sess.LocalPort(), c.sessID, c.sdpVersion, m); bytes.Equal(b, c.lastSDP) {
+			return b
+		}
+	}
+	c.sdpVersion++
+	c.lastSDP = buildSDP(c.srv.mediaHost(), c.sess.LocalPort(), c.sessID, c.sdpVersion, m)
+	return c.lastSDP
 }
 
 // offerSDP is our late offer: every codec in preference order plus
@@ -287,11 +321,11 @@ func (c *Call) offerSDP(port int) ([]byte, []media.Crypto, error) {
 		m.proto, m.crypto = "RTP/SAVP", cr
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.sdpVersion++
 	c.proto = m.proto
-	v := c.sdpVersion
-	c.mu.Unlock()
-	return buildSDP(c.srv.mediaHost(), port, c.sessID, v, m), m.crypto, nil
+	c.lastSDP = buildSDP(c.srv.mediaHost(), port, c.sessID, c.sdpVersion, m)
+	return c.lastSDP, m.crypto, nil
 }
 
 // takeAck keeps the caller's answer to a late offer: the body of the
@@ -336,7 +370,8 @@ func (c *Call) lateAnswer(offered []media.Crypto) (offer, *sdes, int, error) {
 }
 
 // byeReason hangs up with a Reason header (RFC 3326) saying why, for a
-// call that failed after its 200 (a late offer's unusable answer).
+// call that failed after its 200 (a late offer's unusable answer) or
+// whose session expired.
 func (c *Call) byeReason(ctx context.Context, cause int, text string) error {
 	if c.dialog.LoadState() == sip.DialogStateEnded {
 		return nil
@@ -349,16 +384,18 @@ func (c *Call) byeReason(ctx context.Context, cause int, text string) error {
 	return c.dialog.WriteBye(ctx, bye)
 }
 
-// reInvite handles hold/unhold, media moves and SRTP re-keying. The codec
-// stays, and so does SRTP on or off: a re-offer changing either is
-// refused with 488 and the call goes on unchanged.
+// reInvite handles hold/unhold, media moves, codec changes, SRTP
+// re-keying and session refreshes (RFC 4028: every re-INVITE answered 2xx
+// refreshes). SRTP stays on or off: a re-offer changing that is refused
+// with 488 and the call goes on unchanged.
 func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
-	pending := c.sess == nil
+	busy := c.sess == nil || c.offerPending
 	c.mu.Unlock()
-	if pending {
-		// Our late offer still waits for its answer in the ACK: one
-		// offer at a time (RFC 3261 §14.2).
+	if busy {
+		// Our late offer still waits for its answer in the ACK, or our
+		// refresh re-INVITE for its 2xx: one offer at a time (RFC 3261
+		// §14.2).
 		c.srv.respond(tx, req, 491, "Request Pending")
 		return
 	}
@@ -366,57 +403,87 @@ func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
 		c.srv.respond(tx, req, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
 		return
 	}
+	c.offerMu.Lock()
+	defer c.offerMu.Unlock()
+	t, err := c.negotiateRefresh(req, tx)
+	if err != nil {
+		return
+	}
 	if body := req.Body(); len(body) > 0 {
-		off, err := parseOffer(body, nil, c.codec.Name)
-		if err != nil {
+		if err := c.applyOffer(body); err != nil {
 			c.srv.reject(tx, req, c.log, err)
 			return
 		}
-		c.mu.Lock()
-		prev := c.srtp
-		c.mu.Unlock()
-		keys, err := negotiateSRTP(off, c.srv.srtp, true, prev)
-		if err != nil {
-			c.srv.reject(tx, req, c.log, err)
-			return
-		}
-		if keys != nil && (prev == nil || !keys.local.SameKey(prev.local)) {
-			if err := c.sess.SetSRTP(keys.keys()); err != nil {
-				c.srv.reject(tx, req, c.log, fmt.Errorf("%w: %w", ErrNotAcceptable, err))
-				return
-			}
-			c.log.Info("sip: SRTP re-keyed by re-INVITE", "suite", string(keys.local.Suite))
-		}
-		c.mu.Lock()
-		c.srtp, c.proto = keys, off.proto
-		c.mu.Unlock()
-		if off.remote.Port() != 0 && !off.remote.Addr().IsUnspecified() {
-			c.sess.SetRemote(off.remote)
-		}
-		c.sess.SetDirection(answerDirection(off.dir))
-		c.mu.Lock()
-		changed := c.held != off.hold
-		c.held = off.hold
-		c.mu.Unlock()
-		if changed {
-			c.log.Info("sip: hold state changed", "held", off.hold, "offer_direction", string(off.dir))
-			select {
-			case c.holdC <- off.hold:
-			default:
-			}
+	}
+	c.respondRefresh(tx, sip.NewSDPResponseFromRequest(req, c.answerSDP()), t)
+}
+
+// applyOffer takes a re-offer (re-INVITE or UPDATE) into the running
+// session. The codec stays when the offer still has it; otherwise the
+// call switches to the offer's best codec of ours (a PBX re-anchored the
+// media elsewhere after a transfer), which the media converts to the
+// call's fixed PCM rate.
+func (c *Call) applyOffer(body []byte) error {
+	c.mu.Lock()
+	cur, curDTMF, prev := c.codec, c.dtmfPT, c.srtp
+	c.mu.Unlock()
+	off, err := parseOffer(body, c.srv.codecs, cur.Name)
+	if err != nil {
+		return err
+	}
+	keys, err := negotiateSRTP(off, c.srv.srtp, true, prev)
+	if err != nil {
+		return err
+	}
+	var cd codec.Codec
+	if off.codec.Name != cur.Name {
+		if cd, err = codec.New(off.codec.Name); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotAcceptable, err)
 		}
 	}
-	res := sip.NewSDPResponseFromRequest(req, c.answerSDP())
-	res.AppendHeader(sip.HeaderClone(&c.dua.ContactHDR))
-	if err := tx.Respond(res); err != nil {
-		c.log.Warn("sip: re-INVITE answer failed", "err", err)
+	if keys != nil && (prev == nil || !keys.local.SameKey(prev.local)) {
+		if err := c.sess.SetSRTP(keys.keys()); err != nil {
+			if cd != nil {
+				cd.Close()
+			}
+			return fmt.Errorf("%w: %w", ErrNotAcceptable, err)
+		}
+		c.log.Info("sip: SRTP re-keyed by re-offer", "suite", string(keys.local.Suite))
 	}
+	if cd != nil || off.dtmfPT != curDTMF {
+		// The session takes cd over and switches at its next frame.
+		if err := c.sess.SetCodec(cd, off.dtmfPT); err != nil {
+			return fmt.Errorf("%w: %w", ErrCallEnded, err)
+		}
+		if cd != nil {
+			c.log.Info("sip: codec changed by re-offer", "from", cur.Name, "to", off.codec.Name, "dtmf_pt", off.dtmfPT)
+		}
+	}
+	c.mu.Lock()
+	c.srtp, c.proto, c.codec, c.dtmfPT = keys, off.proto, off.codec, off.dtmfPT
+	c.mu.Unlock()
+	if off.remote.Port() != 0 && !off.remote.Addr().IsUnspecified() {
+		c.sess.SetRemote(off.remote)
+	}
+	c.sess.SetDirection(answerDirection(off.dir))
+	c.mu.Lock()
+	changed := c.held != off.hold
+	c.held = off.hold
+	c.mu.Unlock()
+	if changed {
+		c.log.Info("sip: hold state changed", "held", off.hold, "offer_direction", string(off.dir))
+		select {
+		case c.holdC <- off.hold:
+		default:
+		}
+	}
+	return nil
 }
 
 // runCall answers and runs one call in the INVITE handler's goroutine, so
 // the transaction, the dialog and the handler share one scope. off nil is
 // a late offer: the media session starts when the ACK brings the answer.
-func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer, keys *sdes, log *slog.Logger) {
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer, keys *sdes, tm sessionTimer, log *slog.Logger) {
 	dua := s.dialogs[strings.ToUpper(req.Transport())]
 	if dua == nil {
 		dua = s.dialogs["UDP"]
@@ -473,9 +540,10 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer,
 		ID: req.CallID().Value(), srv: s, dialog: dialog, dua: dua, sess: sess, log: log, ctx: ctx, cancel: cancel,
 		start: time.Now(), dtmf: make(chan Digit, 32), notifyC: make(chan *sip.Request, 8), holdC: make(chan bool, 4),
 		sessID: uint64(time.Now().UnixNano() / 1000), Headers: map[string]string{}, lateOffer: off == nil, srtp: keys,
+		allowUpdate: allowsUpdate(req), timerKick: make(chan struct{}, 1),
 	}
 	if off != nil {
-		c.codec, c.dtmfPT, c.held, c.proto = off.codec, off.dtmfPT, off.hold, off.proto
+		c.codec, c.dtmfPT, c.held, c.proto, c.rate = off.codec, off.dtmfPT, off.hold, off.proto, off.codec.SampleRate
 	}
 	if f := req.From(); f != nil {
 		c.From = f.Address.User
@@ -526,7 +594,16 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer,
 		_ = dialog.Respond(500, "Server Internal Error", nil)
 		return
 	}
-	if err := dialog.RespondSDP(body); err != nil {
+	// The session timer runs from the 200 (RFC 4028 §9).
+	c.setTimer(tm)
+	res := sip.NewSDPResponseFromRequest(dialog.InviteRequest, body)
+	res.AppendHeader(sip.HeaderClone(&dua.ContactHDR))
+	res.AppendHeader(sip.NewHeader("Allow", allowMethods))
+	for _, h := range tm.headers() {
+		res.AppendHeader(h)
+	}
+	fitUDP(res, tm, log)
+	if err := dialog.WriteResponse(res); err != nil {
 		if dialog.Context().Err() != nil {
 			log.Info("sip: caller cancelled before answer", "err", err)
 			s.metrics.CallEnded("cancelled", 0)
@@ -557,7 +634,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer,
 			return
 		}
 		c.mu.Lock()
-		c.sess, c.codec, c.dtmfPT, c.held, c.srtp = sess, a.codec, a.dtmfPT, a.hold, k
+		c.sess, c.codec, c.dtmfPT, c.held, c.srtp, c.rate = sess, a.codec, a.dtmfPT, a.hold, k, a.codec.SampleRate
 		c.mu.Unlock()
 		off, keys = &a, k
 	}
@@ -566,12 +643,14 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer,
 		suite = string(keys.local.Suite)
 	}
 	log.Info("sip: call answered", "codec", off.codec.Name, "dtmf_pt", off.dtmfPT, "srtp", suite,
-		"late_offer", c.lateOffer, "remote_rtp", off.remote.String(), "local_rtp", localPort)
+		"late_offer", c.lateOffer, "remote_rtp", off.remote.String(), "local_rtp", localPort,
+		"session_expires", tm.interval, "we_refresh", tm.weRefresh)
 	s.metrics.CallStarted()
 
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); c.watch() }()
+	go func() { defer wg.Done(); c.runTimer() }()
 
 	herr := s.invoke(ctx, c)
 	reason := "handler_done"
@@ -582,7 +661,15 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer,
 	wg.Wait()
 	if dialog.LoadState() != sip.DialogStateEnded {
 		byeCtx, cancelBye := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := c.bye(byeCtx); err != nil {
+		c.mu.Lock()
+		cause, text := c.byeCause, c.byeText
+		c.mu.Unlock()
+		if cause != 0 {
+			err = c.byeReason(byeCtx, cause, text)
+		} else {
+			err = c.bye(byeCtx)
+		}
+		if err != nil {
 			log.Warn("sip: BYE failed", "err", err)
 		}
 		cancelBye()

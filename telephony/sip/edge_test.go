@@ -34,6 +34,9 @@ func TestOptionsKeepAlive(t *testing.T) {
 	if res.StatusCode != 200 || res.GetHeader("Allow") == nil {
 		t.Fatalf("OPTIONS: %s", res.StartLine())
 	}
+	if !strings.Contains(hdrVal(res, "Allow"), "UPDATE") || hdrVal(res, "Supported") != "timer" {
+		t.Fatalf("OPTIONS does not show session timer support:\n%s", res)
+	}
 }
 
 // inviteStatus places a call expected to be refused and returns the final

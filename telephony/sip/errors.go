@@ -33,6 +33,16 @@ var (
 	ErrRTPTimeout = errors.New("sip: no RTP from peer")
 	// ErrRemoteHangup is the cause when the caller sent BYE.
 	ErrRemoteHangup = errors.New("sip: caller hung up")
+	// ErrSessionExpired is the cause of a call ended because its session
+	// timer (RFC 4028) ran out: the refresh did not come, or ours failed.
+	// The peer's signalling is gone even if RTP may not show it (hold).
+	ErrSessionExpired = errors.New("sip: session expired (no session refresh)")
+	// ErrIntervalTooSmall: Session-Expires below our Min-SE from a peer
+	// that supports timers (422 with Min-SE).
+	ErrIntervalTooSmall = errors.New("sip: session interval too small")
+	// ErrBadRequest: a header we rely on is malformed (400), e.g.
+	// Session-Expires or Min-SE.
+	ErrBadRequest = errors.New("sip: bad request")
 	// ErrTransferFailed: REFER refused or the transfer target failed.
 	ErrTransferFailed = errors.New("sip: transfer failed")
 )
@@ -47,6 +57,10 @@ func Status(err error) (int, string) {
 		return 401, "Unauthorized"
 	case errors.Is(err, ErrNotAcceptable):
 		return 488, "Not Acceptable Here"
+	case errors.Is(err, ErrIntervalTooSmall):
+		return 422, "Session Interval Too Small"
+	case errors.Is(err, ErrBadRequest):
+		return 400, "Bad Request"
 	case errors.Is(err, ErrBusy):
 		return 486, "Busy Here"
 	case errors.Is(err, ErrShuttingDown), errors.Is(err, ErrNoMedia):

@@ -172,11 +172,16 @@ type caller struct {
 	byes    chan *sip.Request
 	refers  chan *sip.Request
 	onRefer func(req *sip.Request, tx sip.ServerTransaction)
+	// In-dialog INVITE (our refresh re-INVITE) and UPDATE from the
+	// server; unset: 405. Set them before placing the call.
+	onInvite func(req *sip.Request, tx sip.ServerTransaction)
+	onUpdate func(req *sip.Request, tx sip.ServerTransaction)
+	acks     chan *sip.Request // ACKs of our 200s to the server's re-INVITEs
 }
 
 func newCaller(t *testing.T) *caller {
 	t.Helper()
-	c := &caller{t: t, byes: make(chan *sip.Request, 4), refers: make(chan *sip.Request, 4)}
+	c := &caller{t: t, byes: make(chan *sip.Request, 4), refers: make(chan *sip.Request, 4), acks: make(chan *sip.Request, 16)}
 	var err error
 	c.conn, err = net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -205,6 +210,24 @@ func newCaller(t *testing.T) *caller {
 			return
 		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 603, "Decline", nil))
+	})
+	for _, m := range []struct {
+		method sip.RequestMethod
+		h      *func(*sip.Request, sip.ServerTransaction)
+	}{{sip.INVITE, &c.onInvite}, {sip.UPDATE, &c.onUpdate}} {
+		c.srv.OnRequest(m.method, func(req *sip.Request, tx sip.ServerTransaction) {
+			if *m.h == nil {
+				_ = tx.Respond(sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil))
+				return
+			}
+			(*m.h)(req, tx)
+		})
+	}
+	c.srv.OnAck(func(req *sip.Request, _ sip.ServerTransaction) {
+		select {
+		case c.acks <- req:
+		default:
+		}
 	})
 	c.ports, _ = media.NewPortAllocator(33000, 33999)
 	go c.srv.ServeUDP(c.conn)

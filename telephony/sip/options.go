@@ -93,6 +93,39 @@ func WithNoRTPTimeout(d time.Duration) Option {
 	return func(s *Server) error { s.noRTP = d; return nil }
 }
 
+// WithSessionExpires is the session interval (RFC 4028) we ask for when
+// the caller's INVITE names none: the 200 carries Session-Expires with
+// it, the caller refreshing if it supports timers, we otherwise. Default
+// 30 min; 0 asks for none (a caller's own Session-Expires is still
+// honoured). It is rounded up to whole seconds and raised to the Min-SE.
+func WithSessionExpires(d time.Duration) Option {
+	return func(s *Server) error {
+		if d < 0 {
+			return fmt.Errorf("sip: session expires %s: must not be negative", d)
+		}
+		s.sessionExpires = wholeSeconds(d)
+		return nil
+	}
+}
+
+// WithMinSE is the shortest session interval we accept: a caller that
+// supports timers and asks for less gets 422 with this Min-SE, one that
+// does not (a proxy added the header) is raised to it. Default 90 s, the
+// RFC 4028 floor; lower values are for tests. Rounded up to whole seconds.
+func WithMinSE(d time.Duration) Option {
+	return func(s *Server) error {
+		if d <= 0 {
+			return fmt.Errorf("sip: min SE %s: must be positive", d)
+		}
+		s.minSE = wholeSeconds(d)
+		return nil
+	}
+}
+
+func wholeSeconds(d time.Duration) time.Duration {
+	return (d + time.Second - 1) / time.Second * time.Second
+}
+
 // WithRingTime is how long we send 180 Ringing before answering.
 func WithRingTime(d time.Duration) Option {
 	return func(s *Server) error { s.ringTime = d; return nil }

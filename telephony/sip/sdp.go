@@ -26,9 +26,10 @@ type offer struct {
 
 // parseOffer negotiates an SDP offer against the preference list: G.722 >
 // PCMU > PCMA, plus telephone-event/8000 when offered. If keep is set (a
-// re-INVITE), that codec must stay: changing codecs mid-call is refused.
-// The SRTP side (proto, a=crypto) is left to negotiateSRTP. It also reads
-// the caller's answer of a late offer (the ACK's SDP).
+// re-offer mid-call), that codec stays whenever it is still offered, and
+// only an offer without it moves to the best other codec of prefs. The
+// SRTP side (proto, a=crypto) is left to negotiateSRTP. It also reads the
+// caller's answer of a late offer (the ACK's SDP).
 func parseOffer(body []byte, prefs []string, keep string) (offer, error) {
 	var sd sdp.SessionDescription
 	if err := sd.Unmarshal(body); err != nil {
@@ -102,7 +103,7 @@ func parseOffer(body []byte, prefs []string, keep string) (offer, error) {
 			}
 		}
 	}
-	if keep != "" {
+	if _, ok := found[keep]; ok && keep != "" {
 		prefs = []string{keep}
 	}
 	for _, p := range prefs {

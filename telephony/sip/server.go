@@ -55,6 +55,9 @@ type Server struct {
 	codecs     []string
 	uaName     string
 	srtp       SRTPPolicy
+	// session timers (RFC 4028)
+	sessionExpires time.Duration // asked for when the INVITE names none; 0: none
+	minSE          time.Duration
 
 	handler  CallHandler
 	nonceKey [32]byte
@@ -102,6 +105,7 @@ func NewServer(h CallHandler, opts ...Option) (*Server, error) {
 		dialogs:  map[string]*sipgo.DialogUA{},
 		nonceKey: newNonceKey(),
 	}
+	s.sessionExpires, s.minSE = 30*time.Minute, 90*time.Second
 	for _, o := range opts {
 		if err := o(s); err != nil {
 			return nil, err
@@ -173,6 +177,7 @@ func NewServer(h CallHandler, opts ...Option) (*Server, error) {
 	s.srv.OnBye(s.onBye)
 	s.srv.OnOptions(s.onOptions)
 	s.srv.OnInfo(s.onInfo)
+	s.srv.OnUpdate(s.onUpdate)
 	s.srv.OnNotify(s.onNotify)
 	s.srv.OnRefer(func(req *sip.Request, tx sip.ServerTransaction) { s.respond(tx, req, 405, "Method Not Allowed") })
 	return s, nil
@@ -347,10 +352,15 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 func (s *Server) reject(tx sip.ServerTransaction, req *sip.Request, log *slog.Logger, err error, hdrs ...sip.Header) {
 	code, reason := Status(err)
 	s.metrics.InviteRejected(code)
-	if errors.Is(err, ErrNotAcceptable) {
-		// RFC 3261 §20.43: 304 is "media type not available" etc.
-		msg := strings.ReplaceAll(err.Error(), `"`, "'")
-		hdrs = append(hdrs, sip.NewHeader("Warning", fmt.Sprintf(`304 %s "%s"`, s.advertisedHost(), msg)))
+	if errors.Is(err, ErrNotAcceptable) || errors.Is(err, ErrBadRequest) {
+		// RFC 3261 §20.43: 304 is "media type not available" etc.,
+		// 399 miscellaneous.
+		code := 304
+		if errors.Is(err, ErrBadRequest) {
+			code = 399
+		}
+		msg := strings.NewReplacer(`"`, "'", "\r", " ", "\n", " ").Replace(err.Error())
+		hdrs = append(hdrs, sip.NewHeader("Warning", fmt.Sprintf(`%d %s "%s"`, code, s.advertisedHost(), msg)))
 	}
 	if code == 503 {
 		hdrs = append(hdrs, sip.NewHeader("Retry-After", "30"))
@@ -403,8 +413,9 @@ func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.respond(tx, req, 200, "OK",
-		sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"),
-		sip.NewHeader("Accept", "application/sdp"))
+		sip.NewHeader("Allow", allowMethods),
+		sip.NewHeader("Accept", "application/sdp"),
+		sip.NewHeader("Supported", "timer"))
 }
 
 func (s *Server) findCall(req *sip.Request) *Call {
@@ -523,10 +534,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(tx, req, log, ErrBusy)
 		return
 	}
+	tr, err := readTimer(req)
+	if err != nil {
+		s.reject(tx, req, log, err)
+		return
+	}
+	tm, err := s.negotiateTimer(tr, 0)
+	if err != nil {
+		s.reject(tx, req, log, err, s.tooSmall()...)
+		return
+	}
 	if len(req.Body()) == 0 {
 		// Late offer (RFC 3261 §13.2.1): our offer goes in the 200,
 		// the caller's answer comes in the ACK.
-		s.runCall(req, tx, nil, nil, log)
+		s.runCall(req, tx, nil, nil, tm, log)
 		return
 	}
 	off, err := parseOffer(req.Body(), s.codecs, "")
@@ -539,7 +560,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.reject(tx, req, log, err)
 		return
 	}
-	s.runCall(req, tx, &off, keys, log)
+	s.runCall(req, tx, &off, keys, tm, log)
 }
 
 func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction, log *slog.Logger) {

@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/hotline-ivr/hotline/audio"
+	"github.com/hotline-ivr/hotline/telephony/codec"
 	"github.com/hotline-ivr/hotline/telephony/media"
 )
 
@@ -210,7 +211,7 @@ func TestReInviteHold(t *testing.T) {
 
 	reinvite := func(dir media.Direction) offer {
 		t.Helper()
-		info, _ := call.codec, 0
+		info, _ := codec.Lookup(call.Codec())
 		b := buildAnswer("127.0.0.1", sess.LocalPort(), 42, 2, info, 101, dir)
 		req := sip.NewRequest(sip.INVITE, d.InviteResponse.Contact().Address)
 		req.SetBody(b)

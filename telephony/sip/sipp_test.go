@@ -246,3 +246,41 @@ func TestSIPpLateOffer(t *testing.T) {
 		t.Fatalf("calls %d, cause %v, stats %+v", rec.calls, rec.cause, rec.stats)
 	}
 }
+
+// Session timer with SIPp: Session-Expires: 90;refresher=uac comes back in
+// the 200 with Require: timer, an UPDATE refresh is answered with it, the
+// caller hangs up; 60 s is refused with 422 and Min-SE: 90.
+func TestSIPpSessionTimer(t *testing.T) {
+	bin := needSIPp(t)
+	checkGoroutines(t)
+	rec := newRecorder()
+	srv, _ := startServer(t, rec)
+	runSIPp(t, bin, srv, "session_timer.xml", "udp")
+	waitEnded(t, rec)
+	if _, _, cause := rec.snapshot(); !errors.Is(cause, ErrRemoteHangup) {
+		t.Fatalf("cause %v, want caller hangup", cause)
+	}
+	runSIPp(t, bin, srv, "session_timer_422.xml", "udp")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.calls != 1 {
+		t.Fatalf("%d calls reached the handler, want 1", rec.calls)
+	}
+}
+
+// Codec change with SIPp: a PCMU call re-INVITEd with only PCMA is
+// answered PCMA, and the caller's PCMA audio then reaches the bot.
+func TestSIPpReInviteCodecChange(t *testing.T) {
+	bin := needSIPp(t)
+	checkGoroutines(t)
+	rec := newRecorder()
+	srv, _ := startServer(t, rec)
+	runSIPp(t, bin, srv, "reinvite_codec.xml", "udp")
+	waitEnded(t, rec)
+	call := <-rec.started
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if call.Codec() != "PCMA" || call.SampleRate() != 8000 || rec.stats.PacketsReceived < 30 {
+		t.Fatalf("codec %s at %d Hz, stats %+v", call.Codec(), call.SampleRate(), rec.stats)
+	}
+}
