@@ -20,6 +20,15 @@ type SIP struct {
 	Allow         []string      `yaml:"allow"`
 	Auth          SIPAuth       `yaml:"auth"`
 	NoRTPTimeout  time.Duration `yaml:"no_rtp_timeout"`
+	// SessionExpires is the session interval (RFC 4028) asked of callers
+	// whose INVITE names none: the session is refreshed every half of it
+	// and a call whose refresh stops is ended, on hold too. 0 asks for
+	// none; a caller's own Session-Expires is still honoured.
+	SessionExpires time.Duration `yaml:"session_expires"`
+	// MinSE is the shortest session interval accepted: below it a caller
+	// that supports timers gets 422 Session Interval Too Small.
+	MinSE time.Duration `yaml:"min_se"`
+
 	MaxCalls      int           `yaml:"max_calls"`
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	Codecs        []string      `yaml:"codecs"`
@@ -81,6 +90,14 @@ func (c *Config) validateSIP(bad func(key, format string, args ...any)) {
 	}
 	if s.NoRTPTimeout < time.Second {
 		bad("sip.no_rtp_timeout", "must be at least 1s, got %s", s.NoRTPTimeout)
+	}
+	// RFC 4028 §5: no Min-SE below 90 s, so a refresh has time to finish
+	// (a SIP transaction can take 32 s) before the session expires.
+	if s.MinSE < 90*time.Second || s.MinSE > 24*time.Hour || s.MinSE%time.Second != 0 {
+		bad("sip.min_se", "must be whole seconds from 90s (the RFC 4028 floor) to 24h, got %s", s.MinSE)
+	}
+	if s.SessionExpires != 0 && (s.SessionExpires < s.MinSE || s.SessionExpires > 24*time.Hour || s.SessionExpires%time.Second != 0) {
+		bad("sip.session_expires", "must be 0s (none asked) or whole seconds from sip.min_se (%s) to 24h, got %s", s.MinSE, s.SessionExpires)
 	}
 	if s.MaxCalls < 0 {
 		bad("sip.max_calls", "must not be negative")

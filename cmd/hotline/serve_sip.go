@@ -117,7 +117,7 @@ func startPhone(ctx context.Context, cfg *config.Config, srv *web.Server, st *ca
 	s := cfg.SIP
 	sopts := []sip.Option{sip.WithLogger(log), sip.WithRTP(s.RTPAddress, s.RTPPortMin, s.RTPPortMax),
 		sip.WithNoRTPTimeout(s.NoRTPTimeout), sip.WithMaxCalls(s.MaxCalls), sip.WithShutdownGrace(s.ShutdownGrace),
-		sip.WithSRTP(sip.SRTPPolicy(s.SRTP))}
+		sip.WithSRTP(sip.SRTPPolicy(s.SRTP)), sip.WithSessionExpires(s.SessionExpires), sip.WithMinSE(s.MinSE)}
 	for _, t := range s.Transports {
 		sopts = append(sopts, sip.WithListen(t, s.Addr))
 	}
