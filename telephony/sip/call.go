@@ -56,7 +56,7 @@ type Call struct {
 	holdC   chan bool
 
 	lateOffer   bool          // INVITE without SDP: our offer in the 200, the answer in the ACK
-	allowUpdate bool          // the caller's INVITE allows UPDATE (our session refreshes)
+	allowUpdate bool          // the caller's INVITE allows UPDATE (our session refreshes; the timer goroutine's after the answer)
 	timerKick   chan struct{} // the session timer was renegotiated or refreshed
 	reqMu       sync.Mutex    // our in-dialog requests one at a time (the ACK of a re-INVITE takes its CSeq)
 	offerMu     sync.Mutex    // the peer's re-offers (re-INVITE, UPDATE) one at a time

@@ -90,8 +90,9 @@
 // interval (WithSessionExpires, 30 min; 0: none). Every re-INVITE or
 // UPDATE (with or without SDP) answered 2xx refreshes, and its 2xx
 // carries the interval. When we refresh, we send at half the interval an
-// UPDATE without SDP if the caller's INVITE allows UPDATE, else a
-// re-INVITE offering the unchanged session (same SDP, same version); no
+// UPDATE without SDP if the caller's INVITE allows UPDATE (a 405 or 501
+// to it switches to re-INVITEs), else a re-INVITE offering the unchanged
+// session (same SDP, same version); no
 // answer, 408 or 481 ends the call, 491 and other failures are tried
 // again. A session not refreshed by its expiry (the interval less
 // min(32 s, a third of it)) ends with a BYE whose Reason says so

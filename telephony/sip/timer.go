@@ -291,7 +291,12 @@ func (c *Call) refresh(expiry time.Time) {
 		case code == 408 || code == 481:
 			c.expire(fmt.Sprintf("our %s refresh was answered %d %s", method, code, res.Reason))
 			return
-		case code == 422 && attempt == 0:
+		case (code == 405 || code == 501) && method == sip.UPDATE && attempt < 2:
+			// Allow said UPDATE but the peer does not take one: the
+			// re-INVITE every UA must take, at once and from now on.
+			c.allowUpdate = false // only this goroutine reads it after the answer
+			continue
+		case code == 422 && attempt < 2:
 			if r, err := readTimer(res); err == nil && r.minSE > 0 {
 				c.mu.Lock()
 				c.timer.interval = max(c.timer.interval, r.minSE)

@@ -269,6 +269,9 @@ func TestSessionTimerWeRefresh(t *testing.T) {
 		{"no timer support, re-INVITE", nil, "3;refresher=uas", sip.INVITE, 200},
 		{"refresh answered 481", []sip.Header{hdr("Session-Expires", "3;refresher=uas"), hdr("Supported", "timer"),
 			hdr("Allow", "UPDATE")}, "3;refresher=uas", sip.UPDATE, 481},
+		// Allow says UPDATE, the UA refuses it: re-INVITE at once and on.
+		{"UPDATE refused 405", []sip.Header{hdr("Session-Expires", "3;refresher=uas"), hdr("Supported", "timer"),
+			hdr("Allow", "INVITE, UPDATE")}, "3;refresher=uas", sip.INVITE, 405},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkGoroutines(t)
@@ -280,8 +283,10 @@ func TestSessionTimerWeRefresh(t *testing.T) {
 			answer := func(req *sip.Request, tx sip.ServerTransaction) {
 				refreshes <- req
 				var res *sip.Response
-				if tc.answer != 200 {
+				if tc.answer == 481 {
 					res = sip.NewResponseFromRequest(req, tc.answer, "Call Leg Does Not Exist", nil)
+				} else if tc.answer == 405 && req.Method == sip.UPDATE {
+					res = sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 				} else if req.Method == sip.INVITE {
 					pcmu, _ := codec.Lookup("PCMU")
 					res = sip.NewSDPResponseFromRequest(req, buildAnswer("127.0.0.1", sess.LocalPort(), 42, 1, pcmu, 101, media.SendRecv))
@@ -300,7 +305,17 @@ func TestSessionTimerWeRefresh(t *testing.T) {
 			}
 			remoteMedia(t, sess, res.Body())
 			call := <-rec.started
-			if tc.answer != 200 {
+			if tc.answer == 405 {
+				select {
+				case req := <-refreshes:
+					if req.Method != sip.UPDATE {
+						t.Fatalf("first refresh %s, want UPDATE", req.Method)
+					}
+				case <-time.After(3 * time.Second):
+					t.Fatal("no refresh")
+				}
+			}
+			if tc.answer == 481 {
 				select {
 				case <-refreshes:
 				case <-time.After(3 * time.Second):
