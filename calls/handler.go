@@ -49,7 +49,8 @@ type PacketStats interface {
 }
 
 // EndReasoner is a call that knows why it ended on its side: "hangup"
-// (the caller's BYE), "rtp_timeout", "shutdown"; "" while it is up.
+// (the caller's BYE), "rtp_timeout", "session_expired" (no RFC 4028
+// refresh), "shutdown"; "" while it is up.
 type EndReasoner interface {
 	EndReason() string
 }

@@ -35,6 +35,8 @@ func (c sipConn) EndReason() string {
 		return voice.ReasonHangup
 	case errors.Is(err, sip.ErrRTPTimeout):
 		return "rtp_timeout"
+	case errors.Is(err, sip.ErrSessionExpired):
+		return "session_expired"
 	case errors.Is(err, sip.ErrShuttingDown):
 		return "shutdown"
 	}
