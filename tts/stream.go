@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"time"
 
@@ -111,36 +110,12 @@ func (s *stream) run(r Renderer, req Request, chunks []string) {
 			notify(s.ready)
 		}
 	}
-	// Engines open a reply with silence (Festival: 200 ms), which the
-	// caller only hears as a slower answer: until the first audible
-	// sample, at most leadIn of it is kept.
-	var (
-		leading   = true
-		quiet     []int16 // the latest quiet samples before the onset
-		quietRate int
-	)
-	trimLead := func(pcm []int16, rate int) []int16 {
-		if !leading {
-			return pcm
-		}
-		keep := rate * int(leadIn/time.Millisecond) / 1000
-		i := slices.IndexFunc(pcm, func(v int16) bool { return v >= audibleLevel || v <= -audibleLevel })
-		if i < 0 {
-			quiet, quietRate = lastN(append(quiet, pcm...), keep), rate
-			return nil
-		}
-		leading = false
-		return append(lastN(append(quiet, pcm[:i]...), keep), pcm[i:]...)
-	}
 	emit := func(pcm []int16, rate int) error {
 		if err := s.ctx.Err(); err != nil {
 			return err
 		}
 		if rate <= 0 {
 			return fmt.Errorf("%w: engine gave audio at %d Hz", ErrEngine, rate)
-		}
-		if pcm = trimLead(pcm, rate); len(pcm) == 0 {
-			return nil
 		}
 		if rs == nil || rate != rs.From() {
 			if rs != nil {
@@ -166,12 +141,6 @@ func (s *stream) run(r Renderer, req Request, chunks []string) {
 			break
 		}
 	}
-	if err == nil && leading && len(quiet) > 0 {
-		// Nothing audible at all: the stream still ends with its last
-		// bit of silence rather than with nothing.
-		leading = false
-		err = emit(quiet, quietRate)
-	}
 	if err == nil {
 		if rs != nil {
 			resampled(rs.Flush)
@@ -186,21 +155,6 @@ func (s *stream) run(r Renderer, req Request, chunks []string) {
 	s.finished = true
 	s.mu.Unlock()
 	notify(s.ready)
-}
-
-// leadIn is the silence kept before the first audible sample of a reply,
-// and audibleLevel that sample's least magnitude (-42 dBFS).
-const (
-	leadIn       = 20 * time.Millisecond
-	audibleLevel = 256
-)
-
-// lastN returns the last n samples of s (all of them if fewer).
-func lastN(s []int16, n int) []int16 {
-	if len(s) > n {
-		return append(s[:0], s[len(s)-n:]...)
-	}
-	return s
 }
 
 // waitSpace blocks while more than the allowed audio waits for the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +21,6 @@ type fakeEngine struct {
 	fail    error
 	renders atomic.Int64
 	hang    bool
-	lead    time.Duration // silence before each sentence, like Festival's
-	mute    bool          // the words are silent too
 }
 
 func (e *fakeEngine) Render(ctx context.Context, s Sentence, emit func([]int16, int) error) error {
@@ -36,19 +33,12 @@ func (e *fakeEngine) Render(ctx context.Context, s Sentence, emit func([]int16, 
 		return ctx.Err()
 	}
 	const rate = 22050
-	if e.lead > 0 {
-		if err := emit(make([]int16, int(e.lead.Seconds()*rate)), rate); err != nil {
-			return err
-		}
-	}
 	words := len(strings.Fields(s.Text))
 	n := words * rate * 3 / 10
 	chunk := make([]int16, rate/100)
 	for i := 0; i < n; i += len(chunk) {
 		for j := range chunk {
-			if !e.mute {
-				chunk[j] = int16(8000 * math.Sin(2*math.Pi*440*float64(i+j)/rate))
-			}
+			chunk[j] = int16(8000 * math.Sin(2*math.Pi*440*float64(i+j)/rate))
 		}
 		if err := emit(chunk, rate); err != nil {
 			return err
@@ -99,45 +89,6 @@ func TestStreamFramesAtEachRate(t *testing.T) {
 		if frames < 74 || frames > 76 {
 			t.Errorf("%d Hz: %d frames, want 75", rate, frames)
 		}
-	}
-}
-
-// The silence an engine opens a reply with is heard as latency: at most
-// leadIn of it is played. The pause between sentences stays.
-func TestStreamTrimsLeadingSilence(t *testing.T) {
-	const rate = 16000
-	cases := []struct {
-		name       string
-		text       string
-		lead       time.Duration
-		wantFrames int // 300 ms a word, plus what is kept of the silence
-	}{
-		{"no lead", "One two.", 0, 30},
-		{"festival-like lead", "One two.", 200 * time.Millisecond, 31},
-		{"two sentences", "One. Two.", 200 * time.Millisecond, 41},
-		{"silence only", "One.", 200 * time.Millisecond, 1},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e := &fakeEngine{lead: c.lead, mute: c.wantFrames == 1}
-			st, err := NewStream(context.Background(), e, Request{Text: c.text, Lang: "en", Rate: rate}, StreamOptions{Prepared: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			pcm, _, err := ReadAll(st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			frames := len(pcm) / audio.SamplesPerFrame(rate)
-			onset := slices.IndexFunc(pcm, func(v int16) bool { return v > 500 || v < -500 })
-			if frames < c.wantFrames-1 || frames > c.wantFrames+1 {
-				t.Errorf("%d frames, want %d", frames, c.wantFrames)
-			}
-			if !e.mute && (onset < 0 || time.Duration(onset)*time.Second/rate > leadIn+5*time.Millisecond) {
-				t.Errorf("first audible sample at %d (%v), want within %v", onset, time.Duration(onset)*time.Second/rate, leadIn)
-			}
-		})
 	}
 }
 
