@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,11 +54,24 @@ func (s Steps) Step(name string, actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// Until waits up to 20 s for the JavaScript condition cond to hold.
+// Until waits up to 20 s for the JavaScript condition cond to hold. A
+// page that navigates meanwhile (a login redirect) takes the polling
+// script's execution context with it; polling starts again on the new
+// page.
 func (s Steps) Until(name, cond string) {
 	s.T.Helper()
-	if _, err := chromedp.Run(s.Ctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := chromedp.Run(s.Ctx, chromedp.Poll[bool]("!!("+cond+")", chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		if strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		s.fail(name, "%s: waiting for %s: %v", name, cond, err)
+		return
 	}
 }
 
