@@ -384,15 +384,20 @@ func (c *Call) byeReason(ctx context.Context, cause int, text string) error {
 	return c.dialog.WriteBye(ctx, bye)
 }
 
+// offerBusy reports whether an offer of ours is outstanding (or media is
+// not set up yet), so a peer's new offer must wait (491).
+func (c *Call) offerBusy() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess == nil || c.offerPending
+}
+
 // reInvite handles hold/unhold, media moves, codec changes, SRTP
 // re-keying and session refreshes (RFC 4028: every re-INVITE answered 2xx
 // refreshes). SRTP stays on or off: a re-offer changing that is refused
 // with 488 and the call goes on unchanged.
 func (c *Call) reInvite(req *sip.Request, tx sip.ServerTransaction) {
-	c.mu.Lock()
-	busy := c.sess == nil || c.offerPending
-	c.mu.Unlock()
-	if busy {
+	if c.offerBusy() {
 		// Our late offer still waits for its answer in the ACK, or our
 		// refresh re-INVITE for its 2xx: one offer at a time (RFC 3261
 		// §14.2).

@@ -468,10 +468,7 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 func (c *Call) update(req *sip.Request, tx sip.ServerTransaction) {
 	body := req.Body()
 	if len(body) > 0 {
-		c.mu.Lock()
-		busy := c.sess == nil || c.offerPending
-		c.mu.Unlock()
-		if busy {
+		if c.offerBusy() {
 			// An offer of ours is outstanding (late offer, our
 			// re-INVITE): one at a time (RFC 3311 §5.2).
 			c.srv.respond(tx, req, 491, "Request Pending")
