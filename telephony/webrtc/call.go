@@ -145,6 +145,11 @@ const readTimeout = 3 * audio.FrameDuration
 // silence is returned instead. It returns ErrCallEnded once the call is
 // over.
 func (c *Call) ReadFrame() (audio.Frame, error) {
+	// Frames still queued when the call ends are not the caller's any
+	// more: select would hand them out at random before the end.
+	if c.ctx.Err() != nil {
+		return audio.Frame{}, ErrCallEnded
+	}
 	t := time.NewTimer(readTimeout)
 	defer t.Stop()
 	select {
