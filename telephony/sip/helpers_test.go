@@ -205,16 +205,7 @@ type caller struct {
 func newCaller(t *testing.T) *caller {
 	t.Helper()
 	c := &caller{t: t, byes: make(chan *sip.Request, 4), refers: make(chan *sip.Request, 4), acks: make(chan *sip.Request, 16)}
-	var err error
-	c.conn, err = net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.port = c.conn.LocalAddr().(*net.UDPAddr).Port
-	c.ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", c.port))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c.conn, c.ln, c.port = udpAndTCPOnOnePort(t)
 	c.ua, _ = sipgo.NewUA(sipgo.WithUserAgent("test-caller"), sipgo.WithUserAgentHostname("127.0.0.1"))
 	c.srv, _ = sipgo.NewServer(c.ua, sipgo.WithServerLogger(testLogger(t)))
 	c.client, _ = sipgo.NewClient(c.ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(c.port),
@@ -328,6 +319,31 @@ func tone16k(frames int) []audio.Frame {
 		out = append(out, audio.Frame{Rate: 16000, Samples: s})
 	}
 	return out
+}
+
+// udpAndTCPOnOnePort listens on one port number for both transports (the
+// caller's Contact and Via name one port). The kernel picks UDP and TCP
+// ports independently, so the UDP port's number may be taken for TCP, by
+// an outgoing connection of another test binary running alongside; such
+// a port is given back and another one tried.
+func udpAndTCPOnOnePort(t *testing.T) (net.PacketConn, net.Listener, int) {
+	t.Helper()
+	var lastErr error
+	for range 50 {
+		conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := conn.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			return conn, ln, port
+		}
+		conn.Close()
+		lastErr = err
+	}
+	t.Fatalf("no port free for both UDP and TCP: %v", lastErr)
+	return nil, nil, 0
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
