@@ -575,7 +575,9 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, off *offer,
 	if err := dialog.Respond(100, "Trying", nil); err != nil {
 		log.Debug("sip: 100 Trying failed", "err", err)
 	}
-	if err := dialog.Respond(180, "Ringing", nil); err != nil {
+	// RFC 4028 §9: a caller may learn from any response that we do
+	// session timers; Allow tells it UPDATE works for the refresh.
+	if err := dialog.Respond(180, "Ringing", nil, sip.NewHeader("Supported", "timer"), sip.NewHeader("Allow", allowMethods)); err != nil {
 		log.Debug("sip: 180 Ringing failed", "err", err)
 	}
 	if s.ringTime > 0 {
