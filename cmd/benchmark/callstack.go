@@ -121,6 +121,23 @@ func turnColumns(turns []calls.Turn) string {
 		p50(func(t calls.Turn) int64 { return t.SynthesisMs }))
 }
 
+// slowestTurn is the breakdown of the turn with the longest server
+// voice-to-voice: a p95 above the p50 is one or two such turns, and the
+// p50 columns do not say where their time went.
+func slowestTurn(turns []calls.Turn) string {
+	if len(turns) == 0 {
+		return "no spoken turn"
+	}
+	s := turns[0]
+	for _, t := range turns[1:] {
+		if t.VoiceToVoiceMs > s.VoiceToVoiceMs {
+			s = t
+		}
+	}
+	return fmt.Sprintf("%d ms (endpointing %d, recognition %d, understanding %d, waiting %d, synthesis %d)",
+		s.VoiceToVoiceMs, s.EndpointingMs, s.RecognitionMs, s.UnderstandingMs, s.WaitingMs, s.SynthesisMs)
+}
+
 // servedCompleter is the early end of turn as hotline serve wires it
 // (botStack.voiceDeps): the bot's understanding decides whether what the
 // caller said at a short pause is complete.

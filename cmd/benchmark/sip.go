@@ -482,6 +482,7 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 	fmt.Fprintf(w, "Whole calls over SIP with G.722, through `calls.Handler` as `hotline serve` runs them: PocketSphinx (English), eSpeak behind the TTS cache, the embedded nlu and knowledge base, appeals in SQLite. Each caller (`cmd/sipload`, a separate process) presses 2 (English) during the recording notice, waits until the bot has been quiet for 1 s, asks %q (rendered once with Festival SLT, %.1f s) and listens to the answer.\n\n",
 		questionText, question.dur.Seconds())
 	fmt.Fprintf(w, "Voice-to-voice is measured by the caller from packet timestamps: the arrival of the first reply packet at speech level (decoded frame ≥ %.0f dBFS) minus the send time of the question's last speech-level packet. The breakdown is the server's per-turn record (`voice.Result.Turns`, stored by `calls`), p50 over the spoken turns.\n\n", sipload.SpeechDBFS)
+	var slowest []string
 	fmt.Fprintf(w, "| concurrent calls | set-up rate | VAD hangover | answered | voice-to-voice p50 / p95 (caller, packets) | server v2v p50 | endpointing | recognition | understanding | waiting | synthesis | recognised right | server CPU per call (call average) | caller→server concealed / dropped frames |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, lv := range levels {
 		n := lv.n
@@ -515,12 +516,15 @@ func benchSIPPipeline(ctx context.Context, b *bench, w io.Writer) error {
 		fmt.Fprintf(w, "| %d | %s/s | %s | %d | %s / %s | %s | %d/%d | %.0f%% | %d / %d |\n",
 			n, lv.rate, endpoint, s.Answered, msOf(s.V2VP50), msOf(s.V2VP95), turnColumns(turns),
 			right, len(turns), cpu, stn.concealed-st0.concealed, stn.drop-st0.drop)
-		b.log.Info("pipeline", "calls", n, "rate", lv.rate, "hangover", lv.hangover, "early", lv.early, "answered", s.Answered, "v2v_p50", s.V2VP50, "v2v_p95", s.V2VP95, "err", s.FirstErr)
+		slow := slowestTurn(turns)
+		slowest = append(slowest, fmt.Sprintf("- %d calls at %s/s, %s: %s", n, lv.rate, endpoint, slow))
+		b.log.Info("pipeline", "calls", n, "rate", lv.rate, "hangover", lv.hangover, "early", lv.early, "answered", s.Answered, "v2v_p50", s.V2VP50, "v2v_p95", s.V2VP95, "slowest_turn", slow, "err", s.FirstErr)
 		if s.Failed > 0 {
 			fmt.Fprintf(w, "\n%d of %d calls failed: %s\n\n", s.Failed, n, s.FirstErr)
 		}
 	}
 	fmt.Fprintf(w, "\nEndpointing is the recogniser's VAD hangover (silence needed to end the utterance), or with \"early\" that short pause when the nlu finds what was said complete (`asr.vad.early_endpoint`; a pause mid-number or after \"and\" still waits for the hangover); recognition is from that decision to the final result; understanding is nlu and the knowledge base until the bot's first reply; waiting is the reply queued behind audio still playing; synthesis is until eSpeak's first audio. The caller's number adds the jitter buffer and packetisation on both legs. \"Recognised right\" counts spoken turns whose text has \"operator\" or \"hours\".\n")
+	fmt.Fprintf(w, "\nThe slowest turn of each level by the server's voice-to-voice, where its time went (ms):\n\n%s\n", strings.Join(slowest, "\n"))
 	return nil
 }
 
